@@ -1,0 +1,178 @@
+//! API errors and their OpenStack fault bodies.
+//!
+//! Handlers return [`ApiError`]; it renders a neutral body and stores itself in the response
+//! extensions. Each service installs [`fault_layer`] with its [`FaultStyle`], which re-renders
+//! every error response (ours, and axum's own plain-text rejections such as 404/405/413) in the
+//! service's fault format. The internal cause is logged, never returned.
+
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+/// An error on its way to the client: a status, a message safe to show, and an internal cause.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        Self { status, message: message.into() }
+    }
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, message)
+    }
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, message)
+    }
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, message)
+    }
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, message)
+    }
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, message)
+    }
+    pub fn not_implemented(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_IMPLEMENTED, message)
+    }
+    /// A server-side failure: the cause is logged with the request id, the client gets a
+    /// generic message.
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        tracing::error!("internal error: {cause}");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "An unexpected error prevented the server from fulfilling your request.",
+        )
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.status.as_u16(), self.message)
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = FaultStyle::Identity.render(self.status, &self.message);
+        let mut resp = json_response(self.status, body);
+        resp.extensions_mut().insert(self);
+        resp
+    }
+}
+
+/// The fault body shapes of the OpenStack services.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FaultStyle {
+    /// Keystone: `{"error": {"code", "title", "message"}}`.
+    Identity,
+    /// Nova, Cinder, Placement-like: `{"itemNotFound": {"code", "message"}}`.
+    Compute,
+    /// Neutron: `{"NeutronError": {"type", "message", "detail"}}`.
+    Network,
+    /// Glance: `{"code", "title", "message"}`-ish plain body; we use Keystone's shape.
+    Image,
+}
+
+impl FaultStyle {
+    pub fn render(self, status: StatusCode, message: &str) -> serde_json::Value {
+        let code = status.as_u16();
+        let title = status.canonical_reason().unwrap_or("Error");
+        match self {
+            FaultStyle::Identity | FaultStyle::Image => {
+                json!({"error": {"code": code, "title": title, "message": message}})
+            }
+            FaultStyle::Compute => json!({ compute_fault_name(status): {"code": code, "message": message} }),
+            FaultStyle::Network => json!({"NeutronError": {
+                "type": network_fault_type(status), "message": message, "detail": ""}}),
+        }
+    }
+}
+
+fn compute_fault_name(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        400 => "badRequest",
+        401 => "unauthorized",
+        403 => "forbidden",
+        404 => "itemNotFound",
+        405 => "badMethod",
+        409 => "conflictingRequest",
+        413 => "overLimit",
+        415 => "badMediaType",
+        501 => "notImplemented",
+        503 => "serviceUnavailable",
+        _ => "computeFault",
+    }
+}
+
+fn network_fault_type(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        400 => "BadRequest",
+        401 => "NotAuthorized",
+        403 => "PolicyNotAuthorized",
+        404 => "NotFound",
+        409 => "Conflict",
+        _ => "NeutronError",
+    }
+}
+
+fn json_response(status: StatusCode, body: serde_json::Value) -> Response {
+    let mut resp = (status, body.to_string()).into_response();
+    resp.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    resp
+}
+
+/// Middleware that renders every error response in `style`.
+pub async fn fault_layer(style: FaultStyle, req: Request, next: Next) -> Response {
+    let resp = next.run(req).await;
+    let status = resp.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return resp;
+    }
+    if let Some(err) = resp.extensions().get::<ApiError>() {
+        if style == FaultStyle::Identity {
+            return resp;
+        }
+        let err = err.clone();
+        return rebuild(resp, style.render(err.status, &err.message));
+    }
+    // An error axum produced itself (unknown route, wrong method, body too large, ...).
+    let message = match status.as_u16() {
+        404 => "The resource could not be found.",
+        405 => "The method is not allowed for the requested URL.",
+        413 => "Request Entity Too Large: the request body is larger than the server accepts.",
+        415 => "The media type of the request is not supported.",
+        _ => status.canonical_reason().unwrap_or("Error"),
+    };
+    rebuild(resp, style.render(status, message))
+}
+
+fn rebuild(resp: Response, body: serde_json::Value) -> Response {
+    let (mut parts, _) = resp.into_parts();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts
+        .headers
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    Response::from_parts(parts, Body::from(body.to_string()))
+}
+
+impl From<sqlx::Error> for ApiError {
+    /// Unique-constraint violations are duplicates (409); anything else is our failure (500).
+    fn from(e: sqlx::Error) -> Self {
+        if let sqlx::Error::Database(db) = &e {
+            if db.is_unique_violation() {
+                return ApiError::conflict("Conflict occurred attempting to store the entity: duplicate entry.");
+            }
+        }
+        ApiError::internal(e)
+    }
+}

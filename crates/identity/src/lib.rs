@@ -1,0 +1,143 @@
+//! The Identity service (Keystone v3): users, projects, domains, groups, roles and
+//! assignments, the service catalog, application credentials, limits, and Fernet tokens.
+
+pub mod api;
+pub mod auth;
+pub mod bootstrap;
+pub mod fernet;
+pub mod policy_defaults;
+pub mod store;
+pub mod token;
+
+use dashmap::DashMap;
+use monostack_auth::policy::Enforcer;
+use monostack_common::config::Config;
+use monostack_common::ApiError;
+use monostack_db::Database;
+use parking_lot::RwLock;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use store::revocations::RevocationEvent;
+use token::ValidatedToken;
+
+/// The identity service's state, shared by every request.
+pub struct Identity {
+    pub config: Arc<Config>,
+    pub db: Database,
+    pub policy: Enforcer,
+    /// Base URL of this API as clients reach it (for `links`).
+    pub public_url: String,
+    keys: RwLock<Arc<fernet::KeyRepository>>,
+    /// Bumped by every write; caches tagged with an older value are stale.
+    generation: AtomicU64,
+    token_cache: DashMap<String, (u64, Arc<ValidatedToken>)>,
+    revocations: RwLock<(u64, Arc<Vec<RevocationEvent>>)>,
+    catalog: RwLock<(u64, Arc<serde_json::Value>)>,
+    revoked: tokio::sync::broadcast::Sender<()>,
+}
+
+impl Identity {
+    /// Opens the database (migrating it), the key repository and the policy.
+    pub async fn open(config: Arc<Config>) -> anyhow::Result<Arc<Self>> {
+        let state_dir = config.state_dir();
+        let db = Database::connect(
+            config.database.connection.as_deref(),
+            &state_dir,
+            "identity",
+            config.database.max_pool_size,
+        )
+        .await?;
+        db.migrate(store::schema::MIGRATIONS).await?;
+        let keys = fernet::KeyRepository::setup(&key_repository(&config))?;
+        let policy_file = config
+            .identity
+            .policy_file
+            .clone()
+            .unwrap_or_else(|| state_dir.join("policy").join("identity.yaml"));
+        let policy = Enforcer::new(policy_defaults::DEFAULT_RULES).with_overrides_file(&policy_file)?;
+        let public_url = format!("http://{}:{}", config.public_host(), config.identity.port);
+        let (revoked, _) = tokio::sync::broadcast::channel(16);
+        Ok(Arc::new(Identity {
+            config,
+            db,
+            policy,
+            public_url,
+            keys: RwLock::new(Arc::new(keys)),
+            generation: AtomicU64::new(1),
+            token_cache: DashMap::new(),
+            revocations: RwLock::new((0, Arc::new(Vec::new()))),
+            catalog: RwLock::new((0, Arc::new(serde_json::Value::Null))),
+            revoked,
+        }))
+    }
+
+    /// The current Fernet keys.
+    pub fn keys(&self) -> Arc<fernet::KeyRepository> {
+        self.keys.read().clone()
+    }
+
+    /// Re-reads the key repository (after `fernet-rotate` on disk).
+    pub fn reload_keys(&self) -> anyhow::Result<()> {
+        let repo = fernet::KeyRepository::load(&key_repository(&self.config))?;
+        *self.keys.write() = Arc::new(repo);
+        self.changed();
+        Ok(())
+    }
+
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    /// Marks every cache stale: called after each identity write.
+    pub fn changed(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// Tells subscribers (other services' token caches, via the bus) that tokens were revoked.
+    pub fn announce_revocation(&self) {
+        let _ = self.revoked.send(());
+    }
+
+    /// Receives a message each time tokens are revoked.
+    pub fn subscribe_revocations(&self) -> tokio::sync::broadcast::Receiver<()> {
+        self.revoked.subscribe()
+    }
+
+    /// Revocation events, re-read from the database only after a change.
+    pub async fn revocation_events(&self) -> Result<Arc<Vec<RevocationEvent>>, ApiError> {
+        let generation = self.generation();
+        {
+            let cached = self.revocations.read();
+            if cached.0 == generation {
+                return Ok(cached.1.clone());
+            }
+        }
+        let events = Arc::new(store::revocations::list(self).await?);
+        *self.revocations.write() = (generation, events.clone());
+        Ok(events)
+    }
+
+    /// The token catalog, rebuilt only after a change.
+    pub async fn catalog(&self) -> Result<Arc<serde_json::Value>, ApiError> {
+        let generation = self.generation();
+        {
+            let cached = self.catalog.read();
+            if cached.0 == generation {
+                return Ok(cached.1.clone());
+            }
+        }
+        let catalog = Arc::new(store::catalog::token_catalog(self).await?);
+        *self.catalog.write() = (generation, catalog.clone());
+        Ok(catalog)
+    }
+}
+
+/// Where the Fernet keys live.
+pub fn key_repository(config: &Config) -> PathBuf {
+    config
+        .identity
+        .key_repository
+        .clone()
+        .unwrap_or_else(|| config.state_dir().join("fernet-keys"))
+}

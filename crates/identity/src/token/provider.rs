@@ -1,0 +1,235 @@
+//! Issuing and validating Fernet tokens.
+//!
+//! Validation decrypts the token, checks expiry and revocation events, then resolves the user,
+//! scope and roles from the database. The result is cached per token and tagged with the
+//! identity generation: any identity write bumps the generation, so a cached result is never
+//! used after a change that could alter it (role removal, disabling, revocation…).
+
+use super::payload::{Payload, Scope};
+use crate::store::{self, projects::Project, revocations::TokenFacts};
+use crate::Identity;
+use monostack_auth::{AuthContext, RoleRef};
+use monostack_common::time::iso_micros;
+use monostack_common::ApiError;
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+/// Why a token is not valid. Callers map these to 401 (X-Auth-Token) or 404 (X-Subject-Token).
+#[derive(Debug, thiserror::Error)]
+pub enum TokenError {
+    #[error("The request you have made requires authentication.")]
+    Invalid,
+    #[error("{0}")]
+    Internal(ApiError),
+}
+
+impl From<ApiError> for TokenError {
+    fn from(e: ApiError) -> Self {
+        TokenError::Internal(e)
+    }
+}
+
+/// A validated token: who it stands for, and its response body (without catalog).
+#[derive(Debug)]
+pub struct ValidatedToken {
+    pub payload: Payload,
+    pub context: Arc<AuthContext>,
+    /// `{"token": {...}}` minus `catalog`.
+    pub body: Value,
+}
+
+/// Entries kept before the cache is cleared wholesale (a bound, not a tuning knob).
+const CACHE_LIMIT: usize = 200_000;
+
+impl Identity {
+    /// Encrypts a payload into a token string with the primary key.
+    pub fn encode_token(&self, payload: &Payload) -> String {
+        let keys = self.keys();
+        let seconds = u64::try_from(payload.issued_at / 1_000_000).unwrap_or(0);
+        crate::fernet::encrypt(keys.primary(), &payload.encode(), seconds)
+    }
+
+    /// Issues a token for `payload`, validating it (so scope and roles are checked) and
+    /// priming the cache.
+    pub async fn issue_token(&self, payload: Payload) -> Result<(String, Arc<ValidatedToken>), TokenError> {
+        let token = self.encode_token(&payload);
+        let resolved = self.resolve(payload).await?;
+        self.cache_put(&token, &resolved);
+        Ok((token, resolved.token))
+    }
+
+    /// Validates a token. `allow_expired` accepts tokens up to `allow_expired_window` past expiry.
+    pub async fn validate_token(&self, token: &str, allow_expired: bool) -> Result<Arc<ValidatedToken>, TokenError> {
+        let generation = self.generation();
+        if let Some(hit) = self.token_cache.get(token) {
+            let (gen, validated) = hit.value();
+            if *gen == generation {
+                self.check_expiry(&validated.payload, allow_expired)?;
+                return Ok(validated.clone());
+            }
+        }
+        let payload = {
+            let keys = self.keys();
+            let (plain, _) = crate::fernet::decrypt(keys.all(), token).map_err(|_| TokenError::Invalid)?;
+            Payload::decode(&plain).map_err(|_| TokenError::Invalid)?
+        };
+        self.check_expiry(&payload, allow_expired)?;
+        let resolved = self.resolve(payload).await?;
+        self.cache_put(token, &resolved);
+        Ok(resolved.token)
+    }
+
+    fn check_expiry(&self, payload: &Payload, allow_expired: bool) -> Result<(), TokenError> {
+        let now = monostack_common::time::now_micros();
+        let grace = if allow_expired { self.config.identity.allow_expired_window * 1_000_000 } else { 0 };
+        if payload.expires_at + grace <= now {
+            return Err(TokenError::Invalid);
+        }
+        Ok(())
+    }
+
+    /// Caches under the generation read *before* resolving, so a write that raced with the
+    /// resolution leaves the entry already stale.
+    fn cache_put(&self, token: &str, resolved: &Resolved) {
+        if self.token_cache.len() >= CACHE_LIMIT {
+            self.token_cache.clear();
+        }
+        self.token_cache.insert(token.to_string(), (resolved.generation, resolved.token.clone()));
+    }
+
+    /// Turns a payload into a validated token: checks user, scope, roles and revocation.
+    async fn resolve(&self, payload: Payload) -> Result<Resolved, TokenError> {
+        let generation = self.generation();
+        let user = store::users::get(self, &payload.user_id).await?.ok_or(TokenError::Invalid)?;
+        if !user.enabled {
+            return Err(TokenError::Invalid);
+        }
+        let user_domain = self.enabled_domain(&user.domain_id).await?;
+        let mut ctx = AuthContext {
+            user_id: user.id.clone(),
+            user_name: user.name.clone(),
+            user_domain_id: user_domain.id.clone(),
+            user_domain_name: user_domain.name.clone(),
+            methods: payload.methods.clone(),
+            audit_ids: payload.audit_ids.clone(),
+            expires_at: payload.expires_at,
+            issued_at: payload.issued_at,
+            is_admin_project: true,
+            ..Default::default()
+        };
+        let mut body = json!({
+            "methods": payload.methods,
+            "user": {"id": user.id, "name": user.name,
+                     "domain": {"id": user_domain.id, "name": user_domain.name},
+                     "password_expires_at": user.password_expires_at.map(iso_micros)},
+            "audit_ids": payload.audit_ids,
+            "expires_at": iso_micros(payload.expires_at),
+            "issued_at": iso_micros(payload.issued_at),
+        });
+        let role_ids = match &payload.scope {
+            Scope::Unscoped => Vec::new(),
+            Scope::System => {
+                ctx.system_scope = true;
+                body["system"] = json!({"all": true});
+                self.effective_role_ids(&user.id, &[store::assignments::SYSTEM_TARGET.to_string()], &[]).await?
+            }
+            Scope::Domain(domain_id) => {
+                let domain = self.enabled_domain(domain_id).await?;
+                ctx.domain_id = Some(domain.id.clone());
+                ctx.domain_name = Some(domain.name.clone());
+                body["domain"] = json!({"id": domain.id, "name": domain.name});
+                self.effective_role_ids(&user.id, std::slice::from_ref(&domain.id), &[]).await?
+            }
+            Scope::Project(project_id) | Scope::ApplicationCredential { project_id, .. } => {
+                let (project, domain) = self.enabled_project(project_id).await?;
+                ctx.project_id = Some(project.id.clone());
+                ctx.project_name = Some(project.name.clone());
+                ctx.project_domain_id = Some(domain.id.clone());
+                ctx.project_domain_name = Some(domain.name.clone());
+                body["project"] = json!({"id": project.id, "name": project.name,
+                                         "domain": {"id": domain.id, "name": domain.name}});
+                body["is_domain"] = json!(false);
+                let ancestors: Vec<String> = store::projects::ancestors(self, &project).await?.into_iter().map(|p| p.id).collect();
+                let mut inheriting = ancestors;
+                inheriting.push(domain.id.clone());
+                self.effective_role_ids(&user.id, std::slice::from_ref(&project.id), &inheriting).await?
+            }
+        };
+        let mut role_ids = role_ids;
+        if let Scope::ApplicationCredential { app_cred_id, .. } = &payload.scope {
+            let cred = store::app_creds::get(self, app_cred_id).await?.ok_or(TokenError::Invalid)?;
+            if cred.expires_at.is_some_and(|e| e <= monostack_common::time::now_micros()) {
+                return Err(TokenError::Invalid);
+            }
+            role_ids.retain(|r| cred.role_ids.contains(r));
+            ctx.app_cred_id = Some(cred.id.clone());
+            body["application_credential"] = json!({"id": cred.id, "name": cred.name, "restricted": !cred.unrestricted});
+        }
+        if payload.scope != Scope::Unscoped && role_ids.is_empty() {
+            return Err(TokenError::Invalid);
+        }
+        let roles = self.role_refs(&role_ids).await?;
+        if payload.scope != Scope::Unscoped {
+            body["roles"] = json!(roles.iter().map(|r| json!({"id": r.id, "name": r.name})).collect::<Vec<_>>());
+        }
+        ctx.roles = roles;
+        let facts = TokenFacts {
+            payload: &payload,
+            user_domain_id: &ctx.user_domain_id,
+            project_domain_id: ctx.project_domain_id.as_deref(),
+        };
+        if self.revocation_events().await?.iter().any(|e| e.matches(&facts)) {
+            return Err(TokenError::Invalid);
+        }
+        Ok(Resolved {
+            generation,
+            token: Arc::new(ValidatedToken { payload, context: Arc::new(ctx), body: json!({ "token": body }) }),
+        })
+    }
+
+    async fn enabled_domain(&self, id: &str) -> Result<Project, TokenError> {
+        match store::projects::get(self, id).await? {
+            Some(d) if d.is_domain && d.enabled => Ok(d),
+            _ => Err(TokenError::Invalid),
+        }
+    }
+
+    /// The project and its domain, both enabled (and every ancestor enabled).
+    async fn enabled_project(&self, id: &str) -> Result<(Project, Project), TokenError> {
+        let project = match store::projects::get(self, id).await? {
+            Some(p) if !p.is_domain && p.enabled => p,
+            _ => return Err(TokenError::Invalid),
+        };
+        let domain = self.enabled_domain(&project.domain_id).await?;
+        Ok((project, domain))
+    }
+
+    /// Roles a user holds on the targets (directly, through groups, inherited, implied).
+    pub async fn effective_role_ids(&self, user_id: &str, direct: &[String], inheriting: &[String]) -> Result<Vec<String>, ApiError> {
+        let mut actors = store::users::group_ids(self, user_id).await?;
+        actors.push(user_id.to_string());
+        let held = store::assignments::role_ids_for(self, &actors, direct, inheriting).await?;
+        if held.is_empty() {
+            return Ok(held);
+        }
+        let implications = store::roles::implications(self).await?;
+        Ok(store::roles::expand_implied(&held, &implications))
+    }
+
+    async fn role_refs(&self, ids: &[String]) -> Result<Vec<RoleRef>, ApiError> {
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(r) = store::roles::get(self, id).await? {
+                out.push(RoleRef { id: r.id, name: r.name });
+            }
+        }
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(out)
+    }
+}
+
+/// A resolved token with the generation it was computed at.
+pub(crate) struct Resolved {
+    generation: u64,
+    token: Arc<ValidatedToken>,
+}

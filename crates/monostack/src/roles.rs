@@ -1,0 +1,75 @@
+//! Wiring of the node roles: which services a process runs.
+
+use monostack_common::config::Config;
+use monostack_common::server;
+use monostack_common::FaultStyle;
+use monostack_identity::Identity;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+fn addr(config: &Config, port: u16) -> anyhow::Result<SocketAddr> {
+    let host = config.default.bind_host.trim_matches(|c| c == '[' || c == ']');
+    let ip: std::net::IpAddr = host
+        .parse()
+        .map_err(|_| anyhow::anyhow!("bind_host '{host}' is not an IP address"))?;
+    Ok(SocketAddr::new(ip, port))
+}
+
+/// Opens identity and runs bootstrap, reporting where the admin credentials are.
+async fn identity_ready(config: &Arc<Config>) -> anyhow::Result<Arc<Identity>> {
+    std::fs::create_dir_all(config.state_dir())?;
+    let identity = Identity::open(config.clone()).await?;
+    let done = monostack_identity::bootstrap::run(&identity).await.map_err(|e| anyhow::anyhow!("bootstrap failed: {e}"))?;
+    if done.created_admin {
+        tracing::info!("bootstrap complete: admin credentials in {}", config.state_dir().join("clouds.yaml").display());
+    }
+    Ok(identity)
+}
+
+/// Runs every service that exists in one process until SIGINT/SIGTERM.
+pub async fn all_in_one(config: Arc<Config>) -> anyhow::Result<()> {
+    controller(config).await
+}
+
+/// The controller's API services.
+pub async fn controller(config: Arc<Config>) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let identity = identity_ready(&config).await?;
+    let shutdown = server::shutdown_signal();
+    let router = server::with_common_layers(
+        monostack_identity::api::router(identity.clone()),
+        FaultStyle::Identity,
+        config.default.max_request_body_size,
+    );
+    let identity_addr = addr(&config, config.identity.port)?;
+    let identity_task = tokio::spawn(server::serve("identity", identity_addr, router, shutdown.clone()));
+    tracing::info!(
+        "monostack ready in {} ms; clouds.yaml at {}",
+        started.elapsed().as_millis(),
+        config.state_dir().join("clouds.yaml").display()
+    );
+    identity_task.await??;
+    identity.db.close().await;
+    Ok(())
+}
+
+/// A role whose services are not built yet: says so and exits cleanly.
+pub fn not_yet(role: &str, services: &[&str]) -> anyhow::Result<()> {
+    println!("the {role} role will run: {}; none of these services exists yet, so there is nothing to start", services.join(", "));
+    Ok(())
+}
+
+pub async fn db_sync(config: Arc<Config>) -> anyhow::Result<()> {
+    std::fs::create_dir_all(config.state_dir())?;
+    let identity = Identity::open(config).await?;
+    identity.db.close().await;
+    println!("identity database is up to date");
+    Ok(())
+}
+
+pub async fn bootstrap(config: Arc<Config>) -> anyhow::Result<()> {
+    let identity = identity_ready(&config).await?;
+    identity.db.close().await;
+    println!("bootstrap complete; clouds.yaml in {}", config.state_dir().display());
+    Ok(())
+}

@@ -1,0 +1,272 @@
+"""Helpers for tools/tempest, run with the Python of .venv/tempest.
+
+  write-conf CLOUDS_YAML CLOUD WORKSPACE [OVERRIDES]   write WORKSPACE/etc/tempest.conf
+  resolve-list LIST AVAILABLE OUT                     map a list of test ids onto the
+                                                      installed ones; report the missing
+  summarize SUBUNIT_FILE [REQUIRED]                   count a run's results
+"""
+
+import configparser
+import json
+import os
+import sys
+import urllib.error
+import urllib.request
+
+import yaml
+
+
+def _post_json(url, body, headers=None):
+    req = urllib.request.Request(
+        url,
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json", **(headers or {})},
+        method="POST",
+    )
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        return resp.headers, json.load(resp)
+
+
+def _get_json(url, token):
+    req = urllib.request.Request(url, headers={"X-Auth-Token": token})
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        return json.load(resp)
+
+
+def _default_domain_id(auth_url, auth):
+    """Asks the running cloud for the id of the admin user's domain (Default)."""
+    user_domain = {"name": auth.get("user_domain_name", "Default")}
+    if auth.get("user_domain_id"):
+        user_domain = {"id": auth["user_domain_id"]}
+    body = {
+        "auth": {
+            "identity": {
+                "methods": ["password"],
+                "password": {
+                    "user": {
+                        "name": auth["username"],
+                        "password": auth["password"],
+                        "domain": user_domain,
+                    }
+                },
+            }
+        }
+    }
+    headers, _ = _post_json(auth_url + "/auth/tokens", body)
+    token = headers["X-Subject-Token"]
+    name = auth.get("user_domain_name", "Default")
+    domains = _get_json(auth_url + "/domains?name=" + urllib.request.quote(name), token)
+    for dom in domains.get("domains", []):
+        if dom.get("name") == name:
+            return dom["id"]
+    raise LookupError("no domain named %r" % name)
+
+
+def write_conf(clouds_yaml, cloud_name, workspace, overrides=None):
+    with open(clouds_yaml) as f:
+        clouds = (yaml.safe_load(f) or {}).get("clouds") or {}
+    if not clouds:
+        sys.exit("tempest: no clouds in %s" % clouds_yaml)
+    if cloud_name not in clouds:
+        if len(clouds) != 1:
+            sys.exit("tempest: cloud %r not in %s" % (cloud_name, clouds_yaml))
+        cloud_name = next(iter(clouds))
+    cloud = clouds[cloud_name]
+    auth = cloud.get("auth") or {}
+    for key in ("auth_url", "username", "password", "project_name"):
+        if not auth.get(key):
+            sys.exit("tempest: clouds.yaml cloud %r has no auth.%s" % (cloud_name, key))
+    auth_url = auth["auth_url"].rstrip("/")
+    if not auth_url.endswith("/v3"):
+        auth_url += "/v3"
+    region = cloud.get("region_name") or "RegionOne"
+    user_domain = auth.get("user_domain_name") or "Default"
+    project_domain = auth.get("project_domain_name") or user_domain
+
+    try:
+        default_domain_id = _default_domain_id(auth_url, auth)
+    except (OSError, urllib.error.URLError, KeyError, ValueError, LookupError) as exc:
+        print("tempest: could not look up the default domain id (%s); using 'default'" % exc,
+              file=sys.stderr)
+        default_domain_id = "default"
+
+    conf = configparser.ConfigParser(interpolation=None)
+    conf.optionxform = str  # keep option names as written
+    conf["DEFAULT"] = {
+        "log_dir": os.path.join(workspace, "logs"),
+        "log_file": "tempest.log",
+        "debug": "true",
+    }
+    conf["oslo_concurrency"] = {"lock_path": os.path.join(workspace, "tempest_lock")}
+    conf["auth"] = {
+        "admin_username": auth["username"],
+        "admin_password": auth["password"],
+        "admin_project_name": auth["project_name"],
+        "admin_domain_name": user_domain,
+        "admin_user_domain_name": user_domain,
+        "admin_project_domain_name": project_domain,
+        "use_dynamic_credentials": "true",
+        "default_credentials_domain_name": user_domain,
+        # No networking service yet: don't try to make a network per test project.
+        "create_isolated_networks": "false",
+    }
+    conf["identity"] = {
+        "uri_v3": auth_url,
+        "auth_version": "v3",
+        "region": region,
+        "v3_endpoint_type": "public",
+        "default_domain_id": default_domain_id,
+        "admin_role": "admin",
+    }
+    conf["identity-feature-enabled"] = {
+        "api_v2": "false",
+        "api_v2_admin": "false",
+        "api_v3": "true",
+        "security_compliance": "false",
+        "application_credentials": "true",  # an option of older Tempests; harmless
+        "access_rules": "true",
+        "project_tags": "true",  # an option of older Tempests; harmless
+        "domain_specific_drivers": "false",
+    }
+    conf["service_available"] = {
+        name: "false"
+        for name in (
+            "nova", "glance", "cinder", "neutron", "swift", "horizon", "heat", "aodh",
+            "ceilometer", "gnocchi", "panko", "ironic", "ironic_inspector", "sahara",
+            "designate", "octavia", "manila", "barbican", "trove", "zaqar", "mistral",
+            "magnum", "murano", "senlin", "watcher", "zun", "cloudkitty", "freezer",
+        )
+    }
+    conf["service_available"]["keystone"] = "true"  # not a Tempest option; for the reader
+    conf["validation"] = {"run_validation": "false"}
+
+    if overrides and os.path.isfile(overrides):
+        # Read with no default section, so that [DEFAULT] is a section like the others.
+        extra = configparser.ConfigParser(interpolation=None, default_section="\x00")
+        extra.optionxform = str
+        extra.read(overrides)
+        for section in extra.sections():
+            if section != "DEFAULT" and not conf.has_section(section):
+                conf.add_section(section)
+            for key, value in extra[section].items():
+                conf[section][key] = value
+
+    # oslo.config substitutes $name in values: a literal $ (say, in a password) is $$.
+    for section in [conf.default_section] + conf.sections():
+        for key, value in conf[section].items():
+            if section == conf.default_section or key not in conf.defaults():
+                conf[section][key] = value.replace("$", "$$")
+
+    os.makedirs(os.path.join(workspace, "etc"), exist_ok=True)
+    os.makedirs(os.path.join(workspace, "logs"), exist_ok=True)
+    os.makedirs(os.path.join(workspace, "tempest_lock"), exist_ok=True)
+    path = os.path.join(workspace, "etc", "tempest.conf")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write("# Written by tools/tempest from %s; edits are overwritten.\n" % clouds_yaml)
+        f.write("# Put local changes in tests/tempest/overrides.conf instead.\n")
+        conf.write(f)
+    print(path)
+
+
+def _strip_attrs(test_id):
+    return test_id.split("[", 1)[0].strip()
+
+
+def resolve_list(list_file, available_file, out_file):
+    """Writes to OUT the installed test ids (with their [id-...] attributes) named in LIST.
+
+    Lines of LIST are test ids with or without attributes; '#' starts a comment. Prints the
+    ids that the installed Tempest doesn't have, and exits 3 if none is left to run.
+    """
+    with open(available_file) as f:
+        available = [line.strip() for line in f if line.strip().startswith("tempest")]
+    by_name = {}
+    for full in available:
+        by_name.setdefault(_strip_attrs(full), full)
+    wanted, missing = [], []
+    with open(list_file) as f:
+        for raw in f:
+            line = raw.split("#", 1)[0].strip()
+            if not line:
+                continue
+            full = by_name.get(_strip_attrs(line))
+            if full is None:
+                missing.append(line)
+            elif full not in wanted:
+                wanted.append(full)
+    with open(out_file, "w") as f:
+        f.write("".join(t + "\n" for t in wanted))
+    if missing:
+        print("tempest: %d test id(s) in %s are not in the installed Tempest:"
+              % (len(missing), list_file))
+        for t in missing:
+            print("tempest:   missing %s" % t)
+    print("tempest: %d of %d listed test(s) found" % (len(wanted), len(wanted) + len(missing)))
+    print("tempest: missing=%d" % len(missing))
+    if not wanted:
+        sys.exit(3)
+
+
+def summarize(subunit_file, required_file=None):
+    """Counts a subunit v2 stream; prints failures and the summary line.
+
+    With REQUIRED_FILE (test ids, one a line), each of those must have passed: one that was
+    skipped or never ran fails the run too.
+    """
+    import subunit
+    import testtools
+
+    results = {}
+
+    def on_test(test):
+        results[test["id"]] = test["status"]
+
+    with open(subunit_file, "rb") as f:
+        stream = subunit.ByteStreamToStreamResult(f, non_subunit_name="stdout")
+        result = testtools.StreamToDict(on_test)
+        result.startTestRun()
+        try:
+            stream.run(result)
+        finally:
+            result.stopTestRun()
+    passed = sum(1 for s in results.values() if s in ("success", "xfail"))
+    skipped = sum(1 for s in results.values() if s == "skip")
+    failed_ids = sorted(t for t, s in results.items() if s in ("fail", "uxsuccess"))
+    for t in failed_ids:
+        print("tempest: FAILED %s" % t)
+    print("tempest: passed=%d failed=%d skipped=%d" % (passed, len(failed_ids), skipped))
+    not_passed = []
+    if required_file:
+        with open(required_file) as f:
+            required = [line.strip() for line in f if line.strip()]
+        # Compare without the [id-...] attributes, in case a stream spells them otherwise.
+        by_name = {_strip_attrs(t): s for t, s in results.items()}
+        for t in required:
+            status = by_name.get(_strip_attrs(t), "not run")
+            if status not in ("success", "xfail"):
+                not_passed.append(t)
+                print("tempest: required test did not pass (%s): %s" % (status, t))
+    if failed_ids or not_passed:
+        sys.exit(1)
+    if passed == 0:
+        print("tempest: no test passed")
+        sys.exit(2)
+
+
+def main(argv):
+    if len(argv) < 2:
+        sys.exit(__doc__)
+    cmd, args = argv[1], argv[2:]
+    if cmd == "write-conf" and len(args) in (3, 4):
+        write_conf(*args)
+    elif cmd == "resolve-list" and len(args) == 3:
+        resolve_list(*args)
+    elif cmd == "summarize" and len(args) in (1, 2):
+        summarize(*args)
+    else:
+        sys.exit(__doc__)
+
+
+if __name__ == "__main__":
+    main(sys.argv)
