@@ -74,7 +74,7 @@ curl -sS -f -D "$TMP/headers" -o "$TMP/token.json" -H 'Content-Type: application
     die "could not get a token from $AUTH_URL"
 TOKEN=$(tr -d '\r' <"$TMP/headers" | awk 'tolower($1) == "x-subject-token:" {print $2}')
 PROJECT_ID=$(jq -r .token.project.id "$TMP/token.json")
-[ -n "$TOKEN" ] && [ "$PROJECT_ID" != null ] || die "no token or project id in the response"
+if [ -z "$TOKEN" ] || [ "$PROJECT_ID" = null ]; then die "no token or project id in the response"; fi
 say "admin token for project $PROJECT_ID"
 
 # Sanity: each measured request succeeds once before it is measured.
@@ -88,8 +88,10 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -H "X-Auth-Token: $TOKEN" "$AUTH_U
 [ "$code" = 200 ] || die "GET /v3/projects returned $code"
 
 # --- memory of the idle server ----------------------------------------------------------
-kib() { awk -v k="$1" '/^'"$1"':/ {print $2}' "/proc/$2/status" 2>/dev/null || true; }
-mib() { [ -n "$1" ] && awk -v k="$1" 'BEGIN {printf "%.1f MiB", k / 1024}' || echo n/a; }
+kib() { awk -v k="$1:" '$1 == k {print $2}' "/proc/$2/status" 2>/dev/null || true; } # kib FIELD PID
+mib() { # mib KIB
+    if [ -n "$1" ]; then awk -v k="$1" 'BEGIN {printf "%.1f MiB", k / 1024}'; else echo n/a; fi
+}
 rss_idle=
 if [ -n "${pid:-}" ] && [ -r "/proc/$pid/status" ]; then
     sleep 1

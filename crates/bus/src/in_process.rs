@@ -56,15 +56,14 @@ struct Queue {
 }
 
 impl Queue {
-    /// Round-robin delivery to a live consumer; hands the message back when
-    /// none is left.
-    fn deliver(&mut self, mut incoming: Incoming) -> Result<(), Incoming> {
+    /// Round-robin delivery to a live consumer; false when none is left.
+    fn deliver(&mut self, mut incoming: Incoming) -> bool {
         while !self.consumers.is_empty() {
             let index = self.next % self.consumers.len();
             match self.consumers[index].send(incoming) {
                 Ok(()) => {
                     self.next = index + 1;
-                    return Ok(());
+                    return true;
                 }
                 Err(mpsc::error::SendError(back)) => {
                     self.consumers.remove(index);
@@ -72,18 +71,22 @@ impl Queue {
                 }
             }
         }
-        Err(incoming)
+        false
     }
 }
 
 impl Registry {
     fn deliver(&mut self, key: &str, incoming: Incoming) -> Result<(), BusError> {
         let queue = self.queues.get_mut(key).ok_or(BusError::NoConsumer)?;
-        let outcome = queue.deliver(incoming);
+        let delivered = queue.deliver(incoming);
         if queue.consumers.is_empty() {
             self.queues.remove(key);
         }
-        outcome.map_err(|_| BusError::NoConsumer)
+        if delivered {
+            Ok(())
+        } else {
+            Err(BusError::NoConsumer)
+        }
     }
 
     fn broadcast(&mut self, topic: &str, msg: &Message) {
@@ -97,11 +100,17 @@ impl Registry {
     }
 
     fn subscribe(&mut self, topic: &str, server: &str, consumer: Consumer) {
-        for key in [topic.to_owned(), Target::server(topic, server).routing_key()] {
+        for key in [
+            topic.to_owned(),
+            Target::server(topic, server).routing_key(),
+        ] {
             let queue = self.queues.entry(key).or_default();
             queue.consumers.push(consumer.clone());
         }
-        self.fanouts.entry(topic.to_owned()).or_default().push(consumer);
+        self.fanouts
+            .entry(topic.to_owned())
+            .or_default()
+            .push(consumer);
     }
 }
 
@@ -138,7 +147,9 @@ impl Bus for InProcessBus {
             message: msg,
             responder: Some(Responder::new(OneshotSink(tx))),
         };
-        self.registry.lock().deliver(&target.routing_key(), incoming)?;
+        self.registry
+            .lock()
+            .deliver(&target.routing_key(), incoming)?;
         match tokio::time::timeout(timeout, rx).await {
             Err(_elapsed) => Err(BusError::Timeout),
             Ok(Err(_dropped)) => Err(BusError::NoReply),

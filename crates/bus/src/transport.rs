@@ -18,8 +18,12 @@ pub trait Bus: Send + Sync + 'static {
     /// Request/response with one consumer of `target`. Fails with
     /// `Timeout` after `timeout`, `NoConsumer` when nobody listens and
     /// `Remote` when the handler answered with an error.
-    async fn call(&self, target: &Target, msg: Message, timeout: Duration)
-        -> Result<Value, BusError>;
+    async fn call(
+        &self,
+        target: &Target,
+        msg: Message,
+        timeout: Duration,
+    ) -> Result<Value, BusError>;
 
     /// Fire-and-forget to one consumer of `target`, round-robin among the
     /// consumers of the same topic (or topic.server).

@@ -22,9 +22,15 @@ pub(crate) enum Check {
     Role(Template),
     Rule(String),
     /// `creds_key:match`
-    Generic { creds: Key, matcher: Template },
+    Generic {
+        creds: Key,
+        matcher: Template,
+    },
     /// `'literal':match`
-    Literal { value: String, matcher: Template },
+    Literal {
+        value: String,
+        matcher: Template,
+    },
     Not(Box<Check>),
     All(Vec<Check>),
     Any(Vec<Check>),

@@ -16,8 +16,14 @@ pub enum PolicyError {
     Format(String),
     /// The overrides file exists but could not be read.
     #[error("cannot read policy file {}: {error}", path.display())]
-    Io { path: PathBuf, error: std::io::Error },
+    Io {
+        path: PathBuf,
+        error: std::io::Error,
+    },
     /// Any other error, annotated with the overrides file it came from.
     #[error("policy file {}: {error}", path.display())]
-    File { path: PathBuf, error: Box<PolicyError> },
+    File {
+        path: PathBuf,
+        error: Box<PolicyError>,
+    },
 }

@@ -11,8 +11,8 @@ pub(crate) fn parse_leaf(word: &str) -> Result<Check, String> {
         "!" => return Ok(Check::Deny),
         _ => {}
     }
-    let (kind, matcher) = split_kind(word)
-        .ok_or_else(|| format!("check {word:?} is not of the form kind:match"))?;
+    let (kind, matcher) =
+        split_kind(word).ok_or_else(|| format!("check {word:?} is not of the form kind:match"))?;
     if kind.is_empty() || matcher.is_empty() {
         return Err(format!("check {word:?} has an empty kind or match"));
     }
@@ -55,6 +55,7 @@ fn literal_kind(kind: &str) -> Option<String> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -67,13 +68,20 @@ mod tests {
         assert!(matches!(parse_leaf("http://x/y"), Ok(Check::Remote)));
         assert!(matches!(parse_leaf("https://x/y"), Ok(Check::Remote)));
         assert!(matches!(parse_leaf("a.b:%(c)s"), Ok(Check::Generic { .. })));
-        assert!(matches!(parse_leaf("'a:b':%(c)s"), Ok(Check::Literal { value, .. }) if value == "a:b"));
-        assert!(matches!(parse_leaf("True:%(c)s"), Ok(Check::Literal { value, .. }) if value == "True"));
+        assert!(
+            matches!(parse_leaf("'a:b':%(c)s"), Ok(Check::Literal { value, .. }) if value == "a:b")
+        );
+        assert!(
+            matches!(parse_leaf("True:%(c)s"), Ok(Check::Literal { value, .. }) if value == "True")
+        );
     }
 
     #[test]
     fn role_match_may_contain_colons() {
-        assert!(matches!(parse_leaf("role:compute:admin"), Ok(Check::Role(_))));
+        assert!(matches!(
+            parse_leaf("role:compute:admin"),
+            Ok(Check::Role(_))
+        ));
     }
 
     #[test]

@@ -111,6 +111,7 @@ impl Lexer {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -139,13 +140,23 @@ mod tests {
     #[test]
     fn keeps_interpolation_parens_inside_words() {
         let tokens = tokenize("(project_id:%(project_id)s)").unwrap();
-        assert_eq!(tokens, vec![Token::Open, check("project_id:%(project_id)s"), Token::Close]);
+        assert_eq!(
+            tokens,
+            vec![
+                Token::Open,
+                check("project_id:%(project_id)s"),
+                Token::Close
+            ]
+        );
     }
 
     #[test]
     fn keeps_quoted_spaces() {
         let tokens = tokenize("name:'a b (c)' or 'x y':%(n)s").unwrap();
-        assert_eq!(tokens, vec![check("name:'a b (c)'"), Token::Or, check("'x y':%(n)s")]);
+        assert_eq!(
+            tokens,
+            vec![check("name:'a b (c)'"), Token::Or, check("'x y':%(n)s")]
+        );
     }
 
     #[test]

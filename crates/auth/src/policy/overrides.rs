@@ -11,7 +11,11 @@ pub(crate) fn parse_overrides(doc: &str) -> Result<Vec<(String, String)>, Policy
     let mapping = match serde_yaml::from_str::<Value>(doc)? {
         Value::Null => return Ok(Vec::new()),
         Value::Mapping(mapping) => mapping,
-        _ => return Err(PolicyError::Format("the document is not a mapping".to_owned())),
+        _ => {
+            return Err(PolicyError::Format(
+                "the document is not a mapping".to_owned(),
+            ))
+        }
     };
     mapping
         .into_iter()
@@ -21,10 +25,14 @@ pub(crate) fn parse_overrides(doc: &str) -> Result<Vec<(String, String)>, Policy
 
 fn entry(name: Value, rule: Value) -> Result<(String, String), PolicyError> {
     let Value::String(name) = name else {
-        return Err(PolicyError::Format(format!("rule name {name:?} is not a string")));
+        return Err(PolicyError::Format(format!(
+            "rule name {name:?} is not a string"
+        )));
     };
     match rule {
         Value::String(rule) => Ok((name, rule)),
-        _ => Err(PolicyError::Format(format!("rule {name:?} is not a string"))),
+        _ => Err(PolicyError::Format(format!(
+            "rule {name:?} is not a string"
+        ))),
     }
 }

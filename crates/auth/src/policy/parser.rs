@@ -26,7 +26,10 @@ fn compile(src: &str) -> Result<Check, String> {
     if tokens.is_empty() {
         return Ok(Check::Allow);
     }
-    let mut parser = Parser { tokens: &tokens, pos: 0 };
+    let mut parser = Parser {
+        tokens: &tokens,
+        pos: 0,
+    };
     let check = parser.or_expr()?;
     match parser.next() {
         None => Ok(check),

@@ -115,12 +115,16 @@ fn parse_spec(spec: &str) -> Result<(&str, &str), String> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use serde_json::json;
 
     fn rendered(src: &str, target: &Value) -> Option<String> {
-        Template::parse(src).unwrap().render(target).map(Cow::into_owned)
+        Template::parse(src)
+            .unwrap()
+            .render(target)
+            .map(Cow::into_owned)
     }
 
     #[test]
@@ -135,7 +139,10 @@ mod tests {
     #[test]
     fn interpolates_single_and_mixed() {
         let t = json!({"id": "p1", "n": 3});
-        assert!(matches!(Template::parse("%(id)s").unwrap(), Template::Var(_)));
+        assert!(matches!(
+            Template::parse("%(id)s").unwrap(),
+            Template::Var(_)
+        ));
         assert_eq!(rendered("%(id)s", &t).as_deref(), Some("p1"));
         assert_eq!(rendered("x-%(id)s-%(n)s", &t).as_deref(), Some("x-p1-3"));
         assert_eq!(rendered("x-%(missing)s", &t), None);

@@ -1,4 +1,5 @@
 //! Behavioural tests of the whole engine through the public API.
+#![allow(clippy::unwrap_used)]
 
 use serde_json::{json, Value};
 
@@ -32,7 +33,11 @@ fn role_check_is_case_insensitive() {
     assert!(allows("role:Admin", &t, &roles(&["admin"])));
     assert!(!allows("role:admin", &t, &roles(&["reader"])));
     assert!(!allows("role:admin", &t, &json!({})));
-    assert!(allows("role:%(role)s", &json!({"role": "member"}), &roles(&["Member"])));
+    assert!(allows(
+        "role:%(role)s",
+        &json!({"role": "member"}),
+        &roles(&["Member"])
+    ));
 }
 
 #[test]
@@ -68,8 +73,16 @@ fn reference_loops_deny() {
 #[test]
 fn generic_check_against_target() {
     let creds = json!({"project_id": "p1"});
-    assert!(allows("project_id:%(project_id)s", &json!({"project_id": "p1"}), &creds));
-    assert!(!allows("project_id:%(project_id)s", &json!({"project_id": "p2"}), &creds));
+    assert!(allows(
+        "project_id:%(project_id)s",
+        &json!({"project_id": "p1"}),
+        &creds
+    ));
+    assert!(!allows(
+        "project_id:%(project_id)s",
+        &json!({"project_id": "p2"}),
+        &creds
+    ));
     assert!(!allows("project_id:%(project_id)s", &json!({}), &creds));
 }
 
@@ -78,7 +91,11 @@ fn target_lookup_flat_then_nested() {
     let rule = "user_id:%(target.user.id)s";
     let creds = json!({"user_id": "u1"});
     assert!(allows(rule, &json!({"target.user.id": "u1"}), &creds));
-    assert!(allows(rule, &json!({"target": {"user": {"id": "u1"}}}), &creds));
+    assert!(allows(
+        rule,
+        &json!({"target": {"user": {"id": "u1"}}}),
+        &creds
+    ));
     let both = json!({"target.user.id": "u2", "target": {"user": {"id": "u1"}}});
     assert!(!allows(rule, &both, &creds));
 }
@@ -109,7 +126,11 @@ fn literal_right_side_forms() {
 
 #[test]
 fn numbers_compare_as_text() {
-    assert!(allows("port:%(port)s", &json!({"port": 80}), &json!({"port": "80"})));
+    assert!(allows(
+        "port:%(port)s",
+        &json!({"port": 80}),
+        &json!({"port": "80"})
+    ));
 }
 
 #[test]
@@ -150,7 +171,17 @@ fn boolean_operators_and_precedence() {
 
 #[test]
 fn syntax_errors_name_the_rule() {
-    for bad in ["role:a and", "(role:a", "role:a)", "admin", "and role:a", "role:", "()", "name:'x", "id:%(x"] {
+    for bad in [
+        "role:a and",
+        "(role:a",
+        "role:a)",
+        "admin",
+        "and role:a",
+        "role:",
+        "()",
+        "name:'x",
+        "id:%(x",
+    ] {
         let err = Enforcer::try_new(&[("broken", bad)]).expect_err(bad);
         assert!(
             matches!(&err, PolicyError::Syntax { rule, .. } if rule == "broken"),
@@ -199,20 +230,42 @@ fn keystone_get_user_rule() {
 fn legacy_admin_or_owner_rule() {
     let rule = "role:admin or is_admin:True or project_id:%(project_id)s";
     let target = json!({"project_id": "p1"});
-    assert!(allows(rule, &target, &json!({"roles": ["Admin"], "project_id": "p9"})));
-    assert!(allows(rule, &target, &json!({"roles": [], "is_admin": true})));
-    assert!(allows(rule, &target, &json!({"roles": [], "project_id": "p1"})));
-    assert!(!allows(rule, &target, &json!({"roles": ["member"], "is_admin": false, "project_id": "p2"})));
+    assert!(allows(
+        rule,
+        &target,
+        &json!({"roles": ["Admin"], "project_id": "p9"})
+    ));
+    assert!(allows(
+        rule,
+        &target,
+        &json!({"roles": [], "is_admin": true})
+    ));
+    assert!(allows(
+        rule,
+        &target,
+        &json!({"roles": [], "project_id": "p1"})
+    ));
+    assert!(!allows(
+        rule,
+        &target,
+        &json!({"roles": ["member"], "is_admin": false, "project_id": "p2"})
+    ));
 }
 
 #[test]
 fn nova_style_composed_rules() {
     let e = Enforcer::try_new(&[
         ("context_is_admin", "role:admin"),
-        ("admin_or_owner", "is_admin:True or project_id:%(project_id)s"),
+        (
+            "admin_or_owner",
+            "is_admin:True or project_id:%(project_id)s",
+        ),
         ("admin_api", "is_admin:True"),
         ("os_compute_api:servers:show", "rule:admin_or_owner"),
-        ("os_compute_api:servers:delete", "rule:admin_api or (role:member and project_id:%(project_id)s)"),
+        (
+            "os_compute_api:servers:delete",
+            "rule:admin_api or (role:member and project_id:%(project_id)s)",
+        ),
     ])
     .unwrap();
     let target = json!({"project_id": "p1"});
@@ -253,10 +306,21 @@ fn overrides_accept_json_and_empty() {
 #[test]
 fn bad_overrides_are_rejected() {
     let base = || Enforcer::new(&[("a", "@")]);
-    assert!(matches!(base().with_overrides_str("a: [1, 2]"), Err(PolicyError::Format(_))));
-    assert!(matches!(base().with_overrides_str("- a"), Err(PolicyError::Format(_))));
-    assert!(matches!(base().with_overrides_str("a: '@\n"), Err(PolicyError::Yaml(_))));
-    let err = base().with_overrides_str("a: role:x and\n").expect_err("syntax");
+    assert!(matches!(
+        base().with_overrides_str("a: [1, 2]"),
+        Err(PolicyError::Format(_))
+    ));
+    assert!(matches!(
+        base().with_overrides_str("- a"),
+        Err(PolicyError::Format(_))
+    ));
+    assert!(matches!(
+        base().with_overrides_str("a: '@\n"),
+        Err(PolicyError::Yaml(_))
+    ));
+    let err = base()
+        .with_overrides_str("a: role:x and\n")
+        .expect_err("syntax");
     assert!(matches!(err, PolicyError::Syntax { rule, .. } if rule == "a"));
 }
 
@@ -264,7 +328,9 @@ fn bad_overrides_are_rejected() {
 fn overrides_file() {
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("missing.yaml");
-    let e = Enforcer::new(&[("a", "!")]).with_overrides_file(&missing).unwrap();
+    let e = Enforcer::new(&[("a", "!")])
+        .with_overrides_file(&missing)
+        .unwrap();
     assert!(!e.enforce("a", &json!({}), &json!({})));
 
     let good = dir.path().join("policy.yaml");
@@ -275,7 +341,10 @@ fn overrides_file() {
     let bad = dir.path().join("bad.yaml");
     std::fs::write(&bad, "\"b\": \"(role:x\"\n").unwrap();
     let message = e.with_overrides_file(&bad).expect_err("bad").to_string();
-    assert!(message.contains("bad.yaml") && message.contains("\"b\""), "{message}");
+    assert!(
+        message.contains("bad.yaml") && message.contains("\"b\""),
+        "{message}"
+    );
 }
 
 #[test]

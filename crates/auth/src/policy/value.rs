@@ -52,7 +52,9 @@ impl Key {
 
 fn path_equals(node: &Value, segments: &[String], expected: &str) -> bool {
     if let Value::Array(items) = node {
-        return items.iter().any(|item| path_equals(item, segments, expected));
+        return items
+            .iter()
+            .any(|item| path_equals(item, segments, expected));
     }
     match segments.split_first() {
         None => render(node).is_some_and(|text| text == expected),
@@ -86,6 +88,7 @@ pub(crate) fn eq_ignore_case(a: &str, b: &str) -> bool {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use serde_json::json;
