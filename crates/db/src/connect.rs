@@ -117,7 +117,7 @@ async fn create_server_database(url: &str, backend: Backend) -> anyhow::Result<(
     if !exists {
         let stmt = match backend {
             Backend::Postgres => format!("CREATE DATABASE \"{name}\""),
-            _ => format!("CREATE DATABASE IF NOT EXISTS `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"),
+            _ => format!("CREATE DATABASE IF NOT EXISTS `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"),
         };
         if let Err(e) = conn.execute(stmt.as_str()).await {
             // Another process may have created it between our check and now.

@@ -11,6 +11,15 @@ pub struct Migration {
     pub statements: &'static [&'static str],
 }
 
+/// Adapts a portable statement to the backend. On MySQL, `TEXT` becomes `VARCHAR(4000)`:
+/// sqlx's `Any` driver reports MySQL TEXT columns as BLOB and refuses to decode them as strings.
+fn dialect(backend: Backend, stmt: &str) -> std::borrow::Cow<'_, str> {
+    if backend == Backend::MySql && stmt.contains(" TEXT") {
+        return std::borrow::Cow::Owned(stmt.replace(" TEXT", " VARCHAR(4000)"));
+    }
+    std::borrow::Cow::Borrowed(stmt)
+}
+
 pub(crate) async fn run(db: &Database, migrations: &[Migration]) -> anyhow::Result<usize> {
     db.pool
         .execute(
@@ -30,7 +39,8 @@ pub(crate) async fn run(db: &Database, migrations: &[Migration]) -> anyhow::Resu
         // MySQL commits DDL implicitly, so a transaction there only protects the bookkeeping.
         let mut tx = db.pool.begin().await?;
         for stmt in m.statements {
-            tx.execute(*stmt)
+            let stmt = dialect(db.backend, stmt);
+            tx.execute(stmt.as_ref())
                 .await
                 .map_err(|e| anyhow::anyhow!("migration {} ({}) failed on `{stmt}`: {e}", m.version, m.name))?;
         }

@@ -8,6 +8,7 @@ pub mod fernet;
 pub mod policy_defaults;
 pub mod store;
 pub mod token;
+pub mod validator;
 
 use dashmap::DashMap;
 use monostack_auth::policy::Enforcer;

@@ -26,6 +26,16 @@ async fn identity_ready(config: &Arc<Config>) -> anyhow::Result<Arc<Identity>> {
     Ok(identity)
 }
 
+/// The bus named by `[bus] transport_url`: in-process when unset.
+fn bus(config: &Config) -> anyhow::Result<Arc<dyn monostack_bus::Bus>> {
+    match &config.bus.transport_url {
+        None => Ok(Arc::new(monostack_bus::InProcessBus::new())),
+        Some(url) => anyhow::bail!(
+            "[bus] transport_url = {url}: only the in-process bus exists so far (RabbitMQ comes with multi-node work); unset it for all-in-one"
+        ),
+    }
+}
+
 /// Runs every service that exists in one process until SIGINT/SIGTERM.
 pub async fn all_in_one(config: Arc<Config>) -> anyhow::Result<()> {
     controller(config).await
@@ -34,7 +44,9 @@ pub async fn all_in_one(config: Arc<Config>) -> anyhow::Result<()> {
 /// The controller's API services.
 pub async fn controller(config: Arc<Config>) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
+    let bus = bus(&config)?;
     let identity = identity_ready(&config).await?;
+    monostack_identity::validator::publish_revocations(&identity, bus.clone());
     let shutdown = server::shutdown_signal();
     let router = server::with_common_layers(
         monostack_identity::api::router(identity.clone()),

@@ -28,8 +28,14 @@ pub struct Resp {
 impl TestCloud {
     /// A bootstrapped identity service (bcrypt cost 4 to keep tests fast).
     pub async fn start() -> Self {
+        Self::start_with(None).await
+    }
+
+    /// Like [`Self::start`], on the given `[database] connection` (None = SQLite).
+    pub async fn start_with(connection: Option<String>) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut config = Config::default();
+        config.database.connection = connection;
         config.default.state_dir = Some(dir.path().to_path_buf());
         config.identity.admin_password = Some(ADMIN_PASSWORD.into());
         config.identity.password_hash_rounds = 4;
