@@ -86,7 +86,9 @@ async fn ensure_role(state: &Identity, name: &str) -> Result<Role, ApiError> {
     if let Some(r) = store::roles::get_by_name(state, name, None).await? {
         return Ok(r);
     }
-    let r = Role::new(name, None);
+    // Keystone marks the roles it bootstraps immutable, so they are not renamed or deleted by accident.
+    let mut r = Role::new(name, None);
+    r.options.insert("immutable".into(), serde_json::Value::Bool(true));
     store::roles::insert(state, &r).await?;
     Ok(r)
 }

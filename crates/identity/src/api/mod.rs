@@ -7,6 +7,15 @@ pub mod domains;
 pub mod projects;
 pub mod query;
 pub mod versions;
+pub mod catalog;
+pub mod application_credentials;
+pub mod limits;
+pub mod users;
+pub mod groups;
+pub mod credentials;
+pub mod roles;
+pub mod grants;
+pub mod role_assignments;
 
 use crate::token::{TokenError, ValidatedToken};
 use crate::Identity;
@@ -29,6 +38,15 @@ pub fn router(state: State) -> Router {
         .merge(auth_tokens::routes())
         .merge(domains::routes())
         .merge(projects::routes())
+        .merge(roles::routes())
+        .merge(grants::routes())
+        .merge(role_assignments::routes())
+        .merge(catalog::routes())
+        .merge(application_credentials::routes())
+        .merge(limits::routes())
+        .merge(credentials::routes())
+        .merge(groups::routes())
+        .merge(users::routes())
         .with_state(state)
 }
 

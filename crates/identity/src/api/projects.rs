@@ -124,7 +124,14 @@ async fn create(S(state): S<State>, caller: Caller, Json(body): Json<Value>) -> 
 
 async fn list(S(state): S<State>, caller: Caller, uri: Uri) -> ApiResult<Response> {
     let q = from_uri(&uri);
-    enforce(&state, &caller, "identity:list_projects", &json!({"target": {"domain_id": q.get("domain_id")}}))?;
+    // Keystone targets the caller's domain when domain-scoped, else the filter when given;
+    // an absent key makes domain checks fail (a null would compare equal to a null scope).
+    let scope_domain = caller.ctx().domain_id.clone();
+    let target = match scope_domain.as_deref().or(q.get("domain_id")) {
+        Some(d) => json!({"target": {"domain_id": d}}),
+        None => json!({}),
+    };
+    enforce(&state, &caller, "identity:list_projects", &target)?;
     let is_domain = q.flag("is_domain").unwrap_or(false);
     let tags_all: Vec<&str> = q.get("tags").map(|t| t.split(',').collect()).unwrap_or_default();
     let tags_any: Vec<&str> = q.get("tags-any").map(|t| t.split(',').collect()).unwrap_or_default();
@@ -137,6 +144,7 @@ async fn list(S(state): S<State>, caller: Caller, uri: Uri) -> ApiResult<Respons
         .filter(|p| q.matches_text("name", Some(&p.name)))
         .filter(|p| q.matches_flag("enabled", p.enabled))
         .filter(|p| q.get("domain_id").is_none_or(|d| d == p.domain_id))
+        .filter(|p| scope_domain.as_deref().is_none_or(|d| d == p.domain_id))
         .filter(|p| q.get("parent_id").is_none_or(|d| Some(d) == p.parent_id.as_deref()))
         .filter(|p| tags_all.iter().all(|t| has(p, t)))
         .filter(|p| tags_any.is_empty() || tags_any.iter().any(|t| has(p, t)))
@@ -253,6 +261,7 @@ async fn delete(S(state): S<State>, caller: Caller, Path(id): Path<String>) -> A
         return Err(ApiError::forbidden(format!("Cannot delete the project {id} since it is not a leaf in the hierarchy.")));
     }
     store::projects::delete(&state, &id).await?;
+    store::limits::delete_for_project(&state, &id).await?;
     store::revocations::record(&state, RevocationEvent { project_id: Some(id.clone()), ..Default::default() }).await?;
     tracing::info!("deleted project {id}");
     Ok(no_content())

@@ -186,3 +186,20 @@ pub async fn delete_access_rule(state: &Identity, id: &str) -> Result<(), ApiErr
 pub fn new_access_rule(user_id: &str, service: &str, path: &str, method: &str) -> AccessRule {
     AccessRule { id: new_id(), user_id: user_id.into(), service: service.into(), path: path.into(), method: method.into() }
 }
+
+pub async fn get_access_rule(state: &Identity, id: &str) -> Result<Option<AccessRule>, ApiError> {
+    let row = sqlx::query(&state.db.sql("SELECT id, user_id, service, path, method FROM access_rules WHERE id = ?"))
+        .bind(id)
+        .fetch_optional(&state.db.pool)
+        .await?;
+    row.map(|r| {
+        Ok(AccessRule {
+            id: r.text("id")?,
+            user_id: r.text("user_id")?,
+            service: r.text("service")?,
+            path: r.text("path")?,
+            method: r.text("method")?,
+        })
+    })
+    .transpose()
+}

@@ -139,3 +139,22 @@ pub async fn remove_member(state: &Identity, group_id: &str, user_id: &str) -> R
     state.changed();
     Ok(done.rows_affected() > 0)
 }
+
+/// The groups a user belongs to, ordered by name.
+pub async fn list_for_user(state: &Identity, user_id: &str) -> Result<Vec<Group>, ApiError> {
+    let cols = COLUMNS.split(", ").map(|c| format!("g.{c}")).collect::<Vec<_>>().join(", ");
+    let sql = format!(
+        "SELECT {cols} FROM user_groups g JOIN group_memberships m ON m.group_id = g.id WHERE m.user_id = ? ORDER BY g.name, g.id"
+    );
+    let rows = sqlx::query(&state.db.sql(&sql)).bind(user_id).fetch_all(&state.db.pool).await?;
+    rows.iter().map(from_row).collect()
+}
+
+/// Whether the group holds any role assignment (then removing it changes its members' roles).
+pub async fn has_assignments(state: &Identity, group_id: &str) -> Result<bool, ApiError> {
+    let row = sqlx::query(&state.db.sql("SELECT role_id FROM assignments WHERE actor_id = ?"))
+        .bind(group_id)
+        .fetch_optional(&state.db.pool)
+        .await?;
+    Ok(row.is_some())
+}

@@ -4,7 +4,9 @@
 pub mod app_creds;
 pub mod assignments;
 pub mod catalog;
+pub mod credentials;
 pub mod groups;
+pub mod limits;
 pub mod projects;
 pub mod revocations;
 pub mod roles;

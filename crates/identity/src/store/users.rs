@@ -174,3 +174,13 @@ pub async fn touch_last_active(state: &Identity, user_id: &str) -> Result<(), Ap
         .await?;
     Ok(())
 }
+
+/// The members of a group, ordered by name.
+pub async fn list_in_group(state: &Identity, group_id: &str) -> Result<Vec<User>, ApiError> {
+    let cols = COLUMNS.split(", ").map(|c| format!("u.{c}")).collect::<Vec<_>>().join(", ");
+    let sql = format!(
+        "SELECT {cols} FROM users u JOIN group_memberships m ON m.user_id = u.id WHERE m.group_id = ? ORDER BY u.name, u.id"
+    );
+    let rows = sqlx::query(&state.db.sql(&sql)).bind(group_id).fetch_all(&state.db.pool).await?;
+    rows.iter().map(from_row).collect()
+}

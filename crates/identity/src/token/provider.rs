@@ -213,7 +213,14 @@ impl Identity {
             return Ok(held);
         }
         let implications = store::roles::implications(self).await?;
-        Ok(store::roles::expand_implied(&held, &implications))
+        // Domain-specific roles never appear in tokens; only the global roles they imply do.
+        let mut out = Vec::new();
+        for id in store::roles::expand_implied(&held, &implications) {
+            if store::roles::get(self, &id).await?.is_some_and(|r| r.domain_id.is_none()) {
+                out.push(id);
+            }
+        }
+        Ok(out)
     }
 
     async fn role_refs(&self, ids: &[String]) -> Result<Vec<RoleRef>, ApiError> {
