@@ -5,6 +5,7 @@ pub mod api;
 pub mod auth;
 pub mod bootstrap;
 pub mod fernet;
+pub mod gen_cache;
 pub mod policy_defaults;
 pub mod store;
 pub mod token;
@@ -33,8 +34,12 @@ pub struct Identity {
     /// Bumped by every write; caches tagged with an older value are stale.
     generation: AtomicU64,
     token_cache: DashMap<String, (u64, Arc<ValidatedToken>)>,
-    revocations: RwLock<(u64, Arc<Vec<RevocationEvent>>)>,
-    catalog: RwLock<(u64, Arc<serde_json::Value>)>,
+    subjects: DashMap<(String, token::payload::Scope), (u64, Arc<token::provider::Subject>)>,
+    catalog_json: gen_cache::GenCache<bytes::Bytes>,
+    revocations: gen_cache::GenCache<Vec<RevocationEvent>>,
+    catalog: gen_cache::GenCache<serde_json::Value>,
+    /// All projects (`[0]`) and all domains (`[1]`), for list calls and scope lookups.
+    project_lists: [gen_cache::GenCache<Vec<store::projects::Project>>; 2],
     revoked: tokio::sync::broadcast::Sender<()>,
 }
 
@@ -67,8 +72,11 @@ impl Identity {
             keys: RwLock::new(Arc::new(keys)),
             generation: AtomicU64::new(1),
             token_cache: DashMap::new(),
-            revocations: RwLock::new((0, Arc::new(Vec::new()))),
-            catalog: RwLock::new((0, Arc::new(serde_json::Value::Null))),
+            subjects: DashMap::new(),
+            catalog_json: Default::default(),
+            revocations: Default::default(),
+            catalog: Default::default(),
+            project_lists: Default::default(),
             revoked,
         }))
     }
@@ -107,30 +115,26 @@ impl Identity {
 
     /// Revocation events, re-read from the database only after a change.
     pub async fn revocation_events(&self) -> Result<Arc<Vec<RevocationEvent>>, ApiError> {
-        let generation = self.generation();
-        {
-            let cached = self.revocations.read();
-            if cached.0 == generation {
-                return Ok(cached.1.clone());
-            }
-        }
-        let events = Arc::new(store::revocations::list(self).await?);
-        *self.revocations.write() = (generation, events.clone());
-        Ok(events)
+        self.revocations.get_or_load(self.generation(), store::revocations::list(self)).await
     }
 
     /// The token catalog, rebuilt only after a change.
     pub async fn catalog(&self) -> Result<Arc<serde_json::Value>, ApiError> {
+        self.catalog.get_or_load(self.generation(), store::catalog::token_catalog(self)).await
+    }
+
+    /// The token catalog serialized, for splicing into token responses.
+    pub async fn catalog_json(&self) -> Result<Arc<bytes::Bytes>, ApiError> {
         let generation = self.generation();
-        {
-            let cached = self.catalog.read();
-            if cached.0 == generation {
-                return Ok(cached.1.clone());
-            }
-        }
-        let catalog = Arc::new(store::catalog::token_catalog(self).await?);
-        *self.catalog.write() = (generation, catalog.clone());
-        Ok(catalog)
+        self.catalog_json
+            .get_or_load(generation, async { Ok(bytes::Bytes::from(self.catalog().await?.to_string())) })
+            .await
+    }
+
+    /// Every project (or every domain), ordered by name, re-read only after a change.
+    pub async fn project_list(&self, domains: bool) -> Result<Arc<Vec<store::projects::Project>>, ApiError> {
+        let cache = &self.project_lists[usize::from(domains)];
+        cache.get_or_load(self.generation(), store::projects::list(self, domains)).await
     }
 }
 

@@ -1,7 +1,7 @@
 //! `/v3/auth/tokens` (issue, validate, check, revoke) and the `/v3/auth/*` discovery calls.
 
 use super::query::from_uri;
-use super::{collection_links, enforce, json_status, links, no_content, ApiResult, Caller, State};
+use super::{collection_links, enforce, links, no_content, ApiResult, Caller, State};
 use crate::store::{self, revocations::RevocationEvent};
 use crate::token::{TokenError, ValidatedToken};
 use axum::body::Bytes;
@@ -26,12 +26,22 @@ pub fn routes() -> Router<State> {
 /// The token response: body (with the catalog unless `nocatalog`) and `X-Subject-Token`.
 async fn render(state: &State, token: &str, validated: &ValidatedToken, uri: &Uri, status: StatusCode) -> ApiResult<Response> {
     let q = from_uri(uri);
-    let mut body = validated.body.clone();
-    let scoped = validated.context.scope_type().is_some();
-    if scoped && !q.has("nocatalog") {
-        body["token"]["catalog"] = (*state.catalog().await?).clone();
-    }
-    let mut resp = json_status(status, body);
+    let with_catalog = validated.context.scope_type().is_some() && !q.has("nocatalog");
+    let base = validated.rendered.get_or_init(|| bytes::Bytes::from(validated.body.to_string()));
+    let bytes = if with_catalog {
+        // `{"token":{...}}` ends in `}}`: splice the (shared, pre-serialized) catalog in.
+        let catalog = state.catalog_json().await?;
+        let mut out = Vec::with_capacity(base.len() + catalog.len() + 16);
+        out.extend_from_slice(&base[..base.len() - 2]);
+        out.extend_from_slice(b",\"catalog\":");
+        out.extend_from_slice(&catalog);
+        out.extend_from_slice(b"}}");
+        bytes::Bytes::from(out)
+    } else {
+        base.clone()
+    };
+    let mut resp = (status, bytes).into_response();
+    resp.headers_mut().insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     let header = HeaderValue::from_str(token).map_err(ApiError::internal)?;
     resp.headers_mut().insert("x-subject-token", header);
     Ok(resp)
@@ -100,19 +110,19 @@ async fn catalog(S(state): S<State>, caller: Caller) -> ApiResult<Response> {
 async fn scopes_for_caller(state: &State, caller: &Caller, domains: bool) -> ApiResult<Vec<Value>> {
     let user_id = &caller.ctx().user_id;
     let mut out = Vec::new();
-    for p in store::projects::list(state, domains).await? {
+    for p in state.project_list(domains).await?.iter() {
         if !p.enabled {
             continue;
         }
         let (direct, inheriting) = if domains {
             (vec![p.id.clone()], vec![])
         } else {
-            let mut inh: Vec<String> = store::projects::ancestors(state, &p).await?.into_iter().map(|a| a.id).collect();
+            let mut inh: Vec<String> = store::projects::ancestors(state, p).await?.into_iter().map(|a| a.id).collect();
             inh.push(p.domain_id.clone());
             (vec![p.id.clone()], inh)
         };
         if !state.effective_role_ids(user_id, &direct, &inheriting).await?.is_empty() {
-            out.push(if domains { super::domains::view(state, &p) } else { super::projects::view(state, &p) });
+            out.push(if domains { super::domains::view(state, p) } else { super::projects::view(state, p) });
         }
     }
     Ok(out)

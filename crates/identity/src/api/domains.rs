@@ -67,12 +67,12 @@ async fn create(S(state): S<State>, caller: Caller, Json(body): Json<Value>) -> 
 async fn list(S(state): S<State>, caller: Caller, uri: Uri) -> ApiResult<Response> {
     enforce(&state, &caller, "identity:list_domains", &json!({}))?;
     let q = from_uri(&uri);
-    let domains: Vec<Value> = store::projects::list(&state, true)
-        .await?
-        .into_iter()
+    let all = state.project_list(true).await?;
+    let domains: Vec<Value> = all
+        .iter()
         .filter(|d| q.matches_text("name", Some(&d.name)))
         .filter(|d| q.matches_flag("enabled", d.enabled))
-        .map(|d| view(&state, &d))
+        .map(|d| view(&state, d))
         .collect();
     Ok(ok(json!({"domains": domains, "links": collection_links(&state, "domains", uri.query())})))
 }

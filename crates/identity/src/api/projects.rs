@@ -138,9 +138,9 @@ async fn list(S(state): S<State>, caller: Caller, uri: Uri) -> ApiResult<Respons
     let not_all: Vec<&str> = q.get("not-tags").map(|t| t.split(',').collect()).unwrap_or_default();
     let not_any: Vec<&str> = q.get("not-tags-any").map(|t| t.split(',').collect()).unwrap_or_default();
     let has = |p: &Project, t: &str| p.tags.iter().any(|x| x == t);
-    let projects: Vec<Value> = store::projects::list(&state, is_domain)
-        .await?
-        .into_iter()
+    let all = state.project_list(is_domain).await?;
+    let projects: Vec<Value> = all
+        .iter()
         .filter(|p| q.matches_text("name", Some(&p.name)))
         .filter(|p| q.matches_flag("enabled", p.enabled))
         .filter(|p| q.get("domain_id").is_none_or(|d| d == p.domain_id))
@@ -150,7 +150,7 @@ async fn list(S(state): S<State>, caller: Caller, uri: Uri) -> ApiResult<Respons
         .filter(|p| tags_any.is_empty() || tags_any.iter().any(|t| has(p, t)))
         .filter(|p| not_all.is_empty() || !not_all.iter().all(|t| has(p, t)))
         .filter(|p| !not_any.iter().any(|t| has(p, t)))
-        .map(|p| view(&state, &p))
+        .map(|p| view(&state, p))
         .collect();
     Ok(ok(json!({"projects": projects, "links": collection_links(&state, "projects", uri.query())})))
 }

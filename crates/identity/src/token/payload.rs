@@ -9,7 +9,7 @@ use base64::Engine;
 use rmpv::Value;
 
 /// What the token is scoped to.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Scope {
     Unscoped,
     Project(String),

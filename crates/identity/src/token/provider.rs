@@ -36,10 +36,20 @@ pub struct ValidatedToken {
     pub context: Arc<AuthContext>,
     /// `{"token": {...}}` minus `catalog`.
     pub body: Value,
+    /// The serialized body (without catalog), made on first use: a cached token is validated
+    /// many times and its body never changes within a generation.
+    pub rendered: std::sync::OnceLock<bytes::Bytes>,
+}
+
+/// The token-independent part of a validated token: a user in a scope.
+pub struct Subject {
+    context: AuthContext,
+    body: serde_json::Map<String, Value>,
+    app_cred_expires_at: Option<i64>,
 }
 
 /// Entries kept before the cache is cleared wholesale (a bound, not a tuning knob).
-const CACHE_LIMIT: usize = 200_000;
+const CACHE_LIMIT: usize = 50_000;
 
 impl Identity {
     /// Encrypts a payload into a token string with the primary key.
@@ -100,7 +110,58 @@ impl Identity {
     /// Turns a payload into a validated token: checks user, scope, roles and revocation.
     async fn resolve(&self, payload: Payload) -> Result<Resolved, TokenError> {
         let generation = self.generation();
-        let user = store::users::get(self, &payload.user_id).await?.ok_or(TokenError::Invalid)?;
+        let subject = self.subject(&payload.user_id, &payload.scope, generation).await?;
+        if subject.app_cred_expires_at.is_some_and(|e| e <= monostack_common::time::now_micros()) {
+            return Err(TokenError::Invalid);
+        }
+        let mut ctx = subject.context.clone();
+        ctx.methods = payload.methods.clone();
+        ctx.audit_ids = payload.audit_ids.clone();
+        ctx.expires_at = payload.expires_at;
+        ctx.issued_at = payload.issued_at;
+        let facts = TokenFacts {
+            payload: &payload,
+            user_domain_id: &ctx.user_domain_id,
+            project_domain_id: ctx.project_domain_id.as_deref(),
+        };
+        if self.revocation_events().await?.iter().any(|e| e.matches(&facts)) {
+            return Err(TokenError::Invalid);
+        }
+        let mut body = subject.body.clone();
+        body.insert("methods".into(), json!(payload.methods));
+        body.insert("audit_ids".into(), json!(payload.audit_ids));
+        body.insert("expires_at".into(), json!(iso_micros(payload.expires_at)));
+        body.insert("issued_at".into(), json!(iso_micros(payload.issued_at)));
+        Ok(Resolved {
+            generation,
+            token: Arc::new(ValidatedToken {
+                payload,
+                context: Arc::new(ctx),
+                body: json!({ "token": body }),
+                rendered: Default::default(),
+            }),
+        })
+    }
+
+    /// Who a (user, scope) pair is — names, roles, scope — cached until the next write, so
+    /// issuing and validating many tokens for the same subject costs no database work.
+    async fn subject(&self, user_id: &str, scope: &Scope, generation: u64) -> Result<Arc<Subject>, TokenError> {
+        let key = (user_id.to_string(), scope.clone());
+        if let Some(hit) = self.subjects.get(&key) {
+            if hit.0 == generation {
+                return Ok(hit.1.clone());
+            }
+        }
+        let subject = Arc::new(self.load_subject(user_id, scope).await?);
+        if self.subjects.len() >= CACHE_LIMIT {
+            self.subjects.clear();
+        }
+        self.subjects.insert(key, (generation, subject.clone()));
+        Ok(subject)
+    }
+
+    async fn load_subject(&self, user_id: &str, scope: &Scope) -> Result<Subject, TokenError> {
+        let user = store::users::get(self, user_id).await?.ok_or(TokenError::Invalid)?;
         if !user.enabled {
             return Err(TokenError::Invalid);
         }
@@ -110,34 +171,25 @@ impl Identity {
             user_name: user.name.clone(),
             user_domain_id: user_domain.id.clone(),
             user_domain_name: user_domain.name.clone(),
-            methods: payload.methods.clone(),
-            audit_ids: payload.audit_ids.clone(),
-            expires_at: payload.expires_at,
-            issued_at: payload.issued_at,
             is_admin_project: true,
             ..Default::default()
         };
-        let mut body = json!({
-            "methods": payload.methods,
-            "user": {"id": user.id, "name": user.name,
+        let mut body = serde_json::Map::new();
+        body.insert("user".into(), json!({"id": user.id, "name": user.name,
                      "domain": {"id": user_domain.id, "name": user_domain.name},
-                     "password_expires_at": user.password_expires_at.map(iso_micros)},
-            "audit_ids": payload.audit_ids,
-            "expires_at": iso_micros(payload.expires_at),
-            "issued_at": iso_micros(payload.issued_at),
-        });
-        let role_ids = match &payload.scope {
+                     "password_expires_at": user.password_expires_at.map(iso_micros)}));
+        let mut role_ids = match scope {
             Scope::Unscoped => Vec::new(),
             Scope::System => {
                 ctx.system_scope = true;
-                body["system"] = json!({"all": true});
+                body.insert("system".into(), json!({"all": true}));
                 self.effective_role_ids(&user.id, &[store::assignments::SYSTEM_TARGET.to_string()], &[]).await?
             }
             Scope::Domain(domain_id) => {
                 let domain = self.enabled_domain(domain_id).await?;
                 ctx.domain_id = Some(domain.id.clone());
                 ctx.domain_name = Some(domain.name.clone());
-                body["domain"] = json!({"id": domain.id, "name": domain.name});
+                body.insert("domain".into(), json!({"id": domain.id, "name": domain.name}));
                 self.effective_role_ids(&user.id, std::slice::from_ref(&domain.id), &[]).await?
             }
             Scope::Project(project_id) | Scope::ApplicationCredential { project_id, .. } => {
@@ -146,45 +198,34 @@ impl Identity {
                 ctx.project_name = Some(project.name.clone());
                 ctx.project_domain_id = Some(domain.id.clone());
                 ctx.project_domain_name = Some(domain.name.clone());
-                body["project"] = json!({"id": project.id, "name": project.name,
-                                         "domain": {"id": domain.id, "name": domain.name}});
-                body["is_domain"] = json!(false);
-                let ancestors: Vec<String> = store::projects::ancestors(self, &project).await?.into_iter().map(|p| p.id).collect();
-                let mut inheriting = ancestors;
+                body.insert("project".into(), json!({"id": project.id, "name": project.name,
+                                         "domain": {"id": domain.id, "name": domain.name}}));
+                body.insert("is_domain".into(), json!(false));
+                let mut inheriting: Vec<String> = store::projects::ancestors(self, &project).await?.into_iter().map(|p| p.id).collect();
                 inheriting.push(domain.id.clone());
                 self.effective_role_ids(&user.id, std::slice::from_ref(&project.id), &inheriting).await?
             }
         };
-        let mut role_ids = role_ids;
-        if let Scope::ApplicationCredential { app_cred_id, .. } = &payload.scope {
+        let mut app_cred_expires_at = None;
+        if let Scope::ApplicationCredential { app_cred_id, .. } = scope {
             let cred = store::app_creds::get(self, app_cred_id).await?.ok_or(TokenError::Invalid)?;
-            if cred.expires_at.is_some_and(|e| e <= monostack_common::time::now_micros()) {
+            if cred.user_id != user.id {
                 return Err(TokenError::Invalid);
             }
+            app_cred_expires_at = cred.expires_at;
             role_ids.retain(|r| cred.role_ids.contains(r));
             ctx.app_cred_id = Some(cred.id.clone());
-            body["application_credential"] = json!({"id": cred.id, "name": cred.name, "restricted": !cred.unrestricted});
+            body.insert("application_credential".into(), json!({"id": cred.id, "name": cred.name, "restricted": !cred.unrestricted}));
         }
-        if payload.scope != Scope::Unscoped && role_ids.is_empty() {
+        if *scope != Scope::Unscoped && role_ids.is_empty() {
             return Err(TokenError::Invalid);
         }
         let roles = self.role_refs(&role_ids).await?;
-        if payload.scope != Scope::Unscoped {
-            body["roles"] = json!(roles.iter().map(|r| json!({"id": r.id, "name": r.name})).collect::<Vec<_>>());
+        if *scope != Scope::Unscoped {
+            body.insert("roles".into(), json!(roles.iter().map(|r| json!({"id": r.id, "name": r.name})).collect::<Vec<_>>()));
         }
         ctx.roles = roles;
-        let facts = TokenFacts {
-            payload: &payload,
-            user_domain_id: &ctx.user_domain_id,
-            project_domain_id: ctx.project_domain_id.as_deref(),
-        };
-        if self.revocation_events().await?.iter().any(|e| e.matches(&facts)) {
-            return Err(TokenError::Invalid);
-        }
-        Ok(Resolved {
-            generation,
-            token: Arc::new(ValidatedToken { payload, context: Arc::new(ctx), body: json!({ "token": body }) }),
-        })
+        Ok(Subject { context: ctx, body, app_cred_expires_at })
     }
 
     async fn enabled_domain(&self, id: &str) -> Result<Project, TokenError> {
