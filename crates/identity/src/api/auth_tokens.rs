@@ -27,7 +27,7 @@ pub fn routes() -> Router<State> {
 async fn render(state: &State, token: &str, validated: &ValidatedToken, uri: &Uri, status: StatusCode) -> ApiResult<Response> {
     let q = from_uri(uri);
     let with_catalog = validated.context.scope_type().is_some() && !q.has("nocatalog");
-    let base = validated.rendered.get_or_init(|| bytes::Bytes::from(validated.body.to_string()));
+    let base = &validated.rendered;
     let bytes = if with_catalog {
         // `{"token":{...}}` ends in `}}`: splice the (shared, pre-serialized) catalog in.
         let catalog = state.catalog_json().await?;

@@ -74,7 +74,7 @@ fn check_delegation(caller: &Caller, c: &Credential) -> ApiResult<()> {
 }
 
 fn restricted_app_cred(caller: &Caller) -> bool {
-    caller.ctx().app_cred_id.is_some() && caller.0.body["token"]["application_credential"]["restricted"] != Value::Bool(false)
+    caller.0.restricted
 }
 
 async fn create(S(state): S<State>, caller: Caller, Json(body): Json<Value>) -> ApiResult<Response> {

@@ -34,11 +34,10 @@ impl From<ApiError> for TokenError {
 pub struct ValidatedToken {
     pub payload: Payload,
     pub context: Arc<AuthContext>,
-    /// `{"token": {...}}` minus `catalog`.
-    pub body: Value,
-    /// The serialized body (without catalog), made on first use: a cached token is validated
-    /// many times and its body never changes within a generation.
-    pub rendered: std::sync::OnceLock<bytes::Bytes>,
+    /// The serialized `{"token": {...}}` body without the catalog (spliced in when asked for).
+    pub rendered: bytes::Bytes,
+    /// Obtained through an application credential that is not `unrestricted`.
+    pub restricted: bool,
 }
 
 /// The token-independent part of a validated token: a user in a scope.
@@ -46,10 +45,11 @@ pub struct Subject {
     context: AuthContext,
     body: serde_json::Map<String, Value>,
     app_cred_expires_at: Option<i64>,
+    restricted: bool,
 }
 
 /// Entries kept before the cache is cleared wholesale (a bound, not a tuning knob).
-const CACHE_LIMIT: usize = 50_000;
+const CACHE_LIMIT: usize = 10_000;
 
 impl Identity {
     /// Encrypts a payload into a token string with the primary key.
@@ -137,8 +137,8 @@ impl Identity {
             token: Arc::new(ValidatedToken {
                 payload,
                 context: Arc::new(ctx),
-                body: json!({ "token": body }),
-                rendered: Default::default(),
+                rendered: bytes::Bytes::from(json!({ "token": body }).to_string()),
+                restricted: subject.restricted,
             }),
         })
     }
@@ -207,12 +207,14 @@ impl Identity {
             }
         };
         let mut app_cred_expires_at = None;
+        let mut restricted = false;
         if let Scope::ApplicationCredential { app_cred_id, .. } = scope {
             let cred = store::app_creds::get(self, app_cred_id).await?.ok_or(TokenError::Invalid)?;
             if cred.user_id != user.id {
                 return Err(TokenError::Invalid);
             }
             app_cred_expires_at = cred.expires_at;
+            restricted = !cred.unrestricted;
             role_ids.retain(|r| cred.role_ids.contains(r));
             ctx.app_cred_id = Some(cred.id.clone());
             body.insert("application_credential".into(), json!({"id": cred.id, "name": cred.name, "restricted": !cred.unrestricted}));
@@ -225,7 +227,7 @@ impl Identity {
             body.insert("roles".into(), json!(roles.iter().map(|r| json!({"id": r.id, "name": r.name})).collect::<Vec<_>>()));
         }
         ctx.roles = roles;
-        Ok(Subject { context: ctx, body, app_cred_expires_at })
+        Ok(Subject { context: ctx, body, app_cred_expires_at, restricted })
     }
 
     async fn enabled_domain(&self, id: &str) -> Result<Project, TokenError> {
