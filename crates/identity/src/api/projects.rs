@@ -7,7 +7,7 @@ use crate::store::{self, projects::Project, revocations::RevocationEvent, DEFAUL
 use crate::Identity;
 use axum::extract::{Path, State as S};
 use axum::http::Uri;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, put};
 use axum::Router;
 use monostack_common::json::Json;
@@ -300,7 +300,8 @@ async fn add_tag(S(state): S<State>, caller: Caller, Path((id, tag)): Path<(Stri
         project.tags.push(tag);
         store::projects::update(&state, &project).await?;
     }
-    Ok(super::json_status(axum::http::StatusCode::CREATED, json!({"tags": project.tags})))
+    // The tags guideline: 201 with an empty body.
+    Ok((axum::http::StatusCode::CREATED, "").into_response())
 }
 
 async fn check_tag(S(state): S<State>, caller: Caller, Path((id, tag)): Path<(String, String)>) -> ApiResult<Response> {

@@ -34,4 +34,18 @@ pub const MIGRATIONS: &[Migration] = &[Migration {
         "CREATE TABLE limits (id VARCHAR(64) PRIMARY KEY, project_id VARCHAR(64), domain_id VARCHAR(64), service_id VARCHAR(64) NOT NULL, region_id VARCHAR(255), resource_name VARCHAR(255) NOT NULL, resource_limit BIGINT NOT NULL, description TEXT)",
         "CREATE TABLE revocation_events (id VARCHAR(64) PRIMARY KEY, user_id VARCHAR(64), project_id VARCHAR(64), domain_id VARCHAR(64), audit_id VARCHAR(64), app_cred_id VARCHAR(64), issued_before BIGINT NOT NULL, revoked_at BIGINT NOT NULL)",
     ],
+}, Migration {
+    version: 2,
+    name: "trusts, policies, oauth1 consumers, endpoint groups, domain configs",
+    statements: &[
+        "CREATE TABLE trusts (id VARCHAR(64) PRIMARY KEY, trustor_user_id VARCHAR(64) NOT NULL, trustee_user_id VARCHAR(64) NOT NULL, project_id VARCHAR(64), impersonation BIGINT NOT NULL, expires_at BIGINT, remaining_uses BIGINT, redelegated_trust_id VARCHAR(64), redelegation_count BIGINT, extra TEXT, created_at BIGINT NOT NULL)",
+        "CREATE TABLE trust_roles (trust_id VARCHAR(64) NOT NULL, role_id VARCHAR(64) NOT NULL, PRIMARY KEY (trust_id, role_id))",
+        "CREATE TABLE policies (id VARCHAR(64) PRIMARY KEY, policy_type VARCHAR(255) NOT NULL, blob_text TEXT NOT NULL, extra TEXT)",
+        "CREATE TABLE oauth1_consumers (id VARCHAR(64) PRIMARY KEY, description TEXT, secret VARCHAR(255) NOT NULL, extra TEXT)",
+        "CREATE TABLE endpoint_groups (id VARCHAR(64) PRIMARY KEY, name VARCHAR(255) NOT NULL, description TEXT, filters TEXT NOT NULL)",
+        "CREATE TABLE project_endpoint_groups (endpoint_group_id VARCHAR(64) NOT NULL, project_id VARCHAR(64) NOT NULL, PRIMARY KEY (endpoint_group_id, project_id))",
+        "CREATE TABLE project_endpoints (endpoint_id VARCHAR(64) NOT NULL, project_id VARCHAR(64) NOT NULL, PRIMARY KEY (endpoint_id, project_id))",
+        "CREATE TABLE domain_configs (domain_id VARCHAR(64) NOT NULL, group_name VARCHAR(255) NOT NULL, option_name VARCHAR(255) NOT NULL, option_value TEXT NOT NULL, sensitive BIGINT NOT NULL, PRIMARY KEY (domain_id, group_name, option_name))",
+        "ALTER TABLE revocation_events ADD trust_id VARCHAR(64)",
+    ],
 }];
