@@ -35,6 +35,7 @@ EOF
 REGION=RegionOne
 S="$$$RANDOM" # per-run suffix
 TMP=$(mktemp -d)
+exec 3>&1 4>&2 # the exit trap reports here even when it fires inside a redirected command
 
 # --- helpers ----------------------------------------------------------------------------
 STEP=0
@@ -112,7 +113,7 @@ lacks() {
 nonempty() {
     stop_if_failed
     if [ -z "$2" ] || [ "$2" = null ]; then fail "$1 is empty"; fi
-    ok "$1 = $2"
+    if [ ${#2} -gt 48 ]; then ok "$1 = ${2:0:40}..."; else ok "$1 = $2"; fi
 }
 j() { jq -r "$1" <<<"$2"; } # j FILTER JSON
 
@@ -121,6 +122,7 @@ CLEANUP=()
 defer() { CLEANUP+=("$(printf '%q ' "$@")"); }
 on_exit() {
     local rc=$?
+    exec 1>&3 2>&4
     if [ "$rc" -ne 0 ] && [ ${#CLEANUP[@]} -gt 0 ]; then
         echo
         echo "cleaning up after the failure..."
@@ -376,13 +378,16 @@ eq "user token (own new password): user" "$(j .user_id "$tok")" "$USR"
 step "application credential create/list/show; authenticate with it; delete"
 SECRET="sec-$S-$RANDOM"
 out=$(osc application credential create --role admin --secret "$SECRET" --description "test $S" "ms-$S-appcred" -f json)
-AC=$(j .id "$out")
-defer "$OSC" application credential delete "$AC"
+defer "$OSC" application credential delete "ms-$S-appcred"
+# (the CLI has spelled these keys both ways across releases)
+AC=$(j '.ID // .id' "$out")
 nonempty "application credential id" "$AC"
-eq "application credential project" "$(j .project_id "$out")" "$ADMIN_PROJECT"
-contains "application credential roles" "$(j .roles "$out")" admin
+eq "application credential project" "$(j '.["Project ID"] // .project_id' "$out")" "$ADMIN_PROJECT"
+eq "application credential secret" "$(j '.Secret // .secret' "$out")" "$SECRET"
+contains "application credential roles" "$(j '(.Roles // .roles) | if type == "array" then map(.name) | join(" ") else . end' "$out")" admin
 contains "application credential list" "$(osc application credential list -f value -c ID -c Name)" "$AC ms-$S-appcred"
-eq "application credential show: description" "$(osc application credential show "$AC" -f value -c description)" "test $S"
+out=$(osc application credential show "$AC" -f json)
+eq "application credential show: description" "$(j '.Description // .description' "$out")" "test $S"
 tok=$(osc_bare --os-auth-type v3applicationcredential --os-application-credential-id "$AC" \
     --os-application-credential-secret "$SECRET" token issue -f json)
 eq "token from the application credential: project" "$(j .project_id "$tok")" "$ADMIN_PROJECT"
@@ -430,16 +435,21 @@ osc registered limit delete "$RL" >/dev/null
 lacks "registered limit list after delete" "$(osc registered limit list -f value -c ID)" "$RL"
 
 # --- credentials ------------------------------------------------------------------------
-step "credential create/list/show/set/delete"
+step "credential create/list/show/update/delete"
 out=$(osc credential create --type cert "$USR" "blob-$S-one" -f json)
 CRED=$(j .id "$out")
 defer "$OSC" credential delete "$CRED"
 nonempty "credential id" "$CRED"
 eq "credential blob" "$(j .blob "$out")" "blob-$S-one"
 contains "credential list --user" "$(osc credential list --user "$USR" -f value -c ID)" "$CRED"
-osc credential set --user "$USR" --type cert --data "blob-$S-two" "$CRED" >/dev/null
+# (`openstack credential set` always sends the type, which the API's update schema does not
+# take; so the update goes straight to the API)
+code=$(curl -s -o "$TMP/cred.json" -w '%{http_code}' -X PATCH -H "X-Auth-Token: $ADMIN_TOKEN" \
+    -H 'Content-Type: application/json' -d "{\"credential\": {\"blob\": \"blob-$S-two\"}}" \
+    "$AUTH_URL/credentials/$CRED")
+eq "PATCH /v3/credentials/{id}" "$code" 200
 out=$(osc credential show "$CRED" -f json)
-eq "credential blob after set" "$(j .blob "$out")" "blob-$S-two"
+eq "credential blob after update" "$(j .blob "$out")" "blob-$S-two"
 eq "credential user" "$(j .user_id "$out")" "$USR"
 osc credential delete "$CRED" >/dev/null
 lacks "credential list after delete" "$(osc credential list -f value -c ID)" "$CRED"
@@ -451,7 +461,8 @@ osc role remove --group "$GRP" --project "$PROJ" "$ROLE" >/dev/null
 out=$(osc role assignment list --project "$PROJ" -f json)
 eq "assignments on the project after role remove" "$(j 'length' "$out")" 0
 osc group remove user "$GRP" "$USR" >/dev/null
-out=$(must_fail "group contains user after remove" "$OSC" group contains user "$GRP" "$USR")
+# (the CLI reports a non-member on stderr, with exit status 0)
+out=$("$OSC" group contains user "$GRP" "$USR" 2>&1 || true)
 contains "group contains user after remove" "$out" "not in group"
 
 step "delete group, user, projects, roles, domain"

@@ -13,7 +13,8 @@ if [ -d "${CARGO_HOME:-$HOME/.cargo}/bin" ]; then
 fi
 export PATH
 
-export MONOSTACK_BIN="$REPO_ROOT/target/release/monostack"
+# The binary under test; override to try another build.
+export MONOSTACK_BIN="${MONOSTACK_BIN:-$REPO_ROOT/target/release/monostack}"
 export OPENSTACK_VENV="$REPO_ROOT/.venv/openstack"
 export TEMPEST_VENV="$REPO_ROOT/.venv/tempest"
 

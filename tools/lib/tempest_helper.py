@@ -38,6 +38,9 @@ def _default_domain_id(auth_url, auth):
     user_domain = {"name": auth.get("user_domain_name", "Default")}
     if auth.get("user_domain_id"):
         user_domain = {"id": auth["user_domain_id"]}
+    project_domain = {"name": auth.get("project_domain_name", "Default")}
+    if auth.get("project_domain_id"):
+        project_domain = {"id": auth["project_domain_id"]}
     body = {
         "auth": {
             "identity": {
@@ -49,7 +52,8 @@ def _default_domain_id(auth_url, auth):
                         "domain": user_domain,
                     }
                 },
-            }
+            },
+            "scope": {"project": {"name": auth["project_name"], "domain": project_domain}},
         }
     }
     headers, _ = _post_json(auth_url + "/auth/tokens", body)

@@ -45,7 +45,7 @@ pub const MIGRATIONS: &[Migration] = &[Migration {
         "CREATE TABLE endpoint_groups (id VARCHAR(64) PRIMARY KEY, name VARCHAR(255) NOT NULL, description TEXT, filters TEXT NOT NULL)",
         "CREATE TABLE project_endpoint_groups (endpoint_group_id VARCHAR(64) NOT NULL, project_id VARCHAR(64) NOT NULL, PRIMARY KEY (endpoint_group_id, project_id))",
         "CREATE TABLE project_endpoints (endpoint_id VARCHAR(64) NOT NULL, project_id VARCHAR(64) NOT NULL, PRIMARY KEY (endpoint_id, project_id))",
-        "CREATE TABLE domain_configs (domain_id VARCHAR(64) NOT NULL, group_name VARCHAR(255) NOT NULL, option_name VARCHAR(255) NOT NULL, option_value TEXT NOT NULL, sensitive BIGINT NOT NULL, PRIMARY KEY (domain_id, group_name, option_name))",
+        "CREATE TABLE domain_configs (domain_id VARCHAR(64) NOT NULL, group_name VARCHAR(255) NOT NULL, option_name VARCHAR(255) NOT NULL, option_value TEXT NOT NULL, is_sensitive BIGINT NOT NULL, PRIMARY KEY (domain_id, group_name, option_name))",
         "ALTER TABLE revocation_events ADD trust_id VARCHAR(64)",
     ],
 }];
