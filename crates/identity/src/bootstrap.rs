@@ -37,19 +37,23 @@ pub async fn run(state: &Identity) -> Result<Bootstrapped, ApiError> {
     for (kind, target) in [(Kind::UserProject, admin_project.id.as_str()), (Kind::UserSystem, store::assignments::SYSTEM_TARGET), (Kind::UserDomain, domain.id.as_str())] {
         store::assignments::grant(state, &Assignment { kind, actor_id: admin.id.clone(), target_id: target.into(), role_id: admin_role.id.clone(), inherited: false }).await?;
     }
-    let mut service_passwords = Vec::new();
+    let mut missing = Vec::new();
     for name in SERVICE_USERS {
-        if store::users::get_by_name(state, &domain.id, name).await?.is_some() {
-            continue;
+        if store::users::get_by_name(state, &domain.id, name).await?.is_none() {
+            missing.push((name.to_string(), random_password()));
         }
-        let password = random_password();
-        let mut user = User::new(name, &domain.id);
-        user.password_hash = Some(store::users::hash_password(state, &password).await?);
+    }
+    // bcrypt is deliberately slow: hash the new users' passwords side by side.
+    let hashes = futures::future::try_join_all(missing.iter().map(|(_, p)| store::users::hash_password(state, p))).await?;
+    let mut service_passwords = Vec::new();
+    for ((name, password), hash) in missing.into_iter().zip(hashes) {
+        let mut user = User::new(&name, &domain.id);
+        user.password_hash = Some(hash);
         store::users::insert(state, &user).await?;
         for role in [&admin_role, &service_role] {
             store::assignments::grant(state, &Assignment { kind: Kind::UserProject, actor_id: user.id.clone(), target_id: service_project.id.clone(), role_id: role.id.clone(), inherited: false }).await?;
         }
-        service_passwords.push((name.to_string(), password));
+        service_passwords.push((name, password));
     }
     ensure_catalog(state).await?;
     if !service_passwords.is_empty() {
