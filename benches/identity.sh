@@ -25,7 +25,7 @@ while [ $# -gt 0 ]; do
         --threads) threads=${2:?}; shift ;;
         --check) check=1 ;;
         -h | --help)
-            sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
+            print_header_help
             exit 0
             ;;
         *) die "unknown option: $1 (see --help)" ;;

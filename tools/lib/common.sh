@@ -204,3 +204,6 @@ cloud_stop() {
     wait "$pid" 2>/dev/null || true
     return 1
 }
+
+# Prints the comment block at the top of the calling script (after the #! line) as its help.
+print_header_help() { awk 'NR == 1 {next} /^#/ {sub(/^# ?/, ""); print; next} {exit}' "$0"; }

@@ -345,6 +345,7 @@ async fn delete_endpoint(S(state): S<State>, caller: Caller, Path(id): Path<Stri
     if !store::catalog::delete_endpoint(&state, &id).await? {
         return Err(not_found("endpoint", &id));
     }
+    store::endpoint_groups::delete_for_endpoint(&state, &id).await?;
     tracing::info!("deleted endpoint {id}");
     Ok(no_content())
 }

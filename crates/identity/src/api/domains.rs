@@ -128,6 +128,7 @@ pub async fn delete_domain(state: &Identity, domain: Project) -> ApiResult<Respo
     for project in store::projects::list(state, false).await?.into_iter().filter(|p| p.domain_id == domain.id) {
         store::projects::delete(state, &project.id).await?;
         store::limits::delete_for_project(state, &project.id).await?;
+        store::endpoint_groups::delete_for_project(state, &project.id).await?;
     }
     for user in store::users::list(state).await?.into_iter().filter(|u| u.domain_id == domain.id) {
         store::users::delete(state, &user.id).await?;
@@ -137,6 +138,7 @@ pub async fn delete_domain(state: &Identity, domain: Project) -> ApiResult<Respo
         store::roles::delete(state, &role.id).await?;
     }
     store::limits::delete_for_project(state, &domain.id).await?;
+    store::domain_configs::delete(state, &domain.id, None, None).await?;
     store::projects::delete(state, &domain.id).await?;
     store::revocations::record(state, RevocationEvent { domain_id: Some(domain.id.clone()), ..Default::default() }).await?;
     tracing::info!("deleted domain {}", domain.id);

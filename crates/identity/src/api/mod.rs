@@ -16,6 +16,12 @@ pub mod credentials;
 pub mod roles;
 pub mod grants;
 pub mod role_assignments;
+pub mod trusts;
+pub mod endpoint_groups;
+pub mod domain_configs;
+pub mod ec2_credentials;
+pub mod policies;
+pub mod oauth1_consumers;
 
 use crate::token::{TokenError, ValidatedToken};
 use crate::Identity;
@@ -41,12 +47,18 @@ pub fn router(state: State) -> Router {
         .merge(roles::routes())
         .merge(grants::routes())
         .merge(role_assignments::routes())
+        .merge(trusts::routes())
+        .merge(endpoint_groups::routes())
+        .merge(domain_configs::routes())
         .merge(catalog::routes())
         .merge(application_credentials::routes())
         .merge(limits::routes())
         .merge(credentials::routes())
         .merge(groups::routes())
         .merge(users::routes())
+        .merge(ec2_credentials::routes())
+        .merge(policies::routes())
+        .merge(oauth1_consumers::routes())
         .with_state(state)
 }
 

@@ -61,7 +61,23 @@ pub async fn authenticate(state: &Identity, body: &Value) -> Result<Payload, Api
         if matches!(p.scope, Scope::ApplicationCredential { .. }) {
             return Err(ApiError::forbidden("Application credential tokens cannot be used to obtain another token."));
         }
+        if matches!(p.scope, Scope::Trust { .. }) {
+            return Err(ApiError::forbidden(
+                "You are not authorized to perform the requested action: Using trust-scoped token to create another token. Create a new trust-scoped token instead.",
+            ));
+        }
     }
+    // A trust is consumed by its trustee only, and its tokens expire with it.
+    let trust_expires_at = match &scope {
+        Scope::Trust { trust_id } => {
+            let trust = scope::usable_trust(state, trust_id).await?;
+            if trust.trustee_user_id != user_id {
+                return Err(ApiError::forbidden("User is not a trustee."));
+            }
+            trust.expires_at
+        }
+        _ => None,
+    };
     let now = monostack_common::time::now_micros();
     let mut method_list = names.clone();
     let (expires_at, audit_ids) = match &parent {
@@ -76,6 +92,7 @@ pub async fn authenticate(state: &Identity, body: &Value) -> Result<Payload, Api
         }
         None => (now + state.config.identity.token_expiration * 1_000_000, vec![new_audit_id()]),
     };
+    let expires_at = trust_expires_at.map_or(expires_at, |t| t.min(expires_at));
     Ok(Payload { user_id, methods: method_list, scope, expires_at, issued_at: now, audit_ids })
 }
 

@@ -31,7 +31,7 @@ pub async fn parse(state: &Identity, scope: Option<&Value>) -> Result<Option<Sco
     }
     let given = ["project", "domain", "system", "OS-TRUST:trust"].iter().filter(|k| scope.get(**k).is_some()).count();
     if given != 1 {
-        return Err(ApiError::bad_request("Specify exactly one of project, domain or system in 'scope'"));
+        return Err(ApiError::bad_request("Specify exactly one of project, domain, system or OS-TRUST:trust in 'scope'"));
     }
     if let Some(project) = scope.get("project") {
         return Ok(Some(Scope::Project(find_project(state, project).await?.id)));
@@ -48,7 +48,21 @@ pub async fn parse(state: &Identity, scope: Option<&Value>) -> Result<Option<Sco
         }
         return Err(ApiError::bad_request("System scope must be {\"all\": true}"));
     }
-    Err(ApiError::not_implemented("Trusts are not supported."))
+    let trust = scope.get("OS-TRUST:trust").unwrap_or(&Value::Null);
+    let id = trust
+        .get("id")
+        .and_then(Value::as_str)
+        .ok_or_else(|| ApiError::bad_request("'id' is a required string property of OS-TRUST:trust"))?;
+    Ok(Some(Scope::Trust { trust_id: usable_trust(state, id).await?.id }))
+}
+
+/// A trust tokens can still be issued from (exists, not expired, uses left), or a 401 as
+/// Keystone answers for a trust it cannot find.
+pub async fn usable_trust(state: &Identity, id: &str) -> Result<store::trusts::Trust, ApiError> {
+    match store::trusts::get(state, id).await? {
+        Some(t) if t.is_usable(monostack_common::time::now_micros()) => Ok(t),
+        _ => Err(ApiError::unauthorized(format!("Could not find trust: {id}."))),
+    }
 }
 
 async fn find_project(state: &Identity, spec: &Value) -> Result<Project, ApiError> {

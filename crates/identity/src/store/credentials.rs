@@ -45,6 +45,17 @@ fn decrypt(keys: &KeyRepository, encrypted: &str) -> Result<String, ApiError> {
     String::from_utf8(plain).map_err(ApiError::internal)
 }
 
+/// Encrypts another secret that must stay recoverable (e.g. an OAuth1 consumer secret) under
+/// the credential keys.
+pub fn encrypt_secret(state: &Identity, plain: &str) -> Result<String, ApiError> {
+    encrypt(state, plain)
+}
+
+/// Reverses [`encrypt_secret`].
+pub fn decrypt_secret(state: &Identity, sealed: &str) -> Result<String, ApiError> {
+    decrypt(&keys(state)?, sealed)
+}
+
 fn from_row(keys: &KeyRepository, row: &AnyRow) -> Result<Credential, ApiError> {
     Ok(Credential {
         id: row.text("id")?,
@@ -139,4 +150,10 @@ pub async fn delete_for_project(state: &Identity, project_id: &str) -> Result<()
         .await?;
     state.changed();
     Ok(())
+}
+
+/// A user's ec2 credentials (type `ec2`, any case), ordered by id.
+pub async fn list_ec2_for_user(state: &Identity, user_id: &str) -> Result<Vec<Credential>, ApiError> {
+    let all = list_for_user(state, user_id, None).await?;
+    Ok(all.into_iter().filter(|c| c.cred_type.eq_ignore_ascii_case("ec2")).collect())
 }

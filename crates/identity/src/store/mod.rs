@@ -5,12 +5,17 @@ pub mod app_creds;
 pub mod assignments;
 pub mod catalog;
 pub mod credentials;
+pub mod domain_configs;
+pub mod endpoint_groups;
 pub mod groups;
 pub mod limits;
+pub mod oauth1_consumers;
+pub mod policies;
 pub mod projects;
 pub mod revocations;
 pub mod roles;
 pub mod schema;
+pub mod trusts;
 pub mod users;
 
 use monostack_common::ApiError;

@@ -17,6 +17,9 @@ pub enum Scope {
     System,
     /// Scoped to a project through an application credential.
     ApplicationCredential { project_id: String, app_cred_id: String },
+    /// Through a trust (OS-TRUST); the payload's user is the trustee. Project, roles and the
+    /// user the token stands for (trustor when impersonating) come from the trust.
+    Trust { trust_id: String },
 }
 
 /// The decoded contents of a token.
@@ -39,6 +42,7 @@ const METHODS: [&str; 4] = ["password", "token", "application_credential", "totp
 const UNSCOPED: u64 = 0;
 const DOMAIN: u64 = 1;
 const PROJECT: u64 = 2;
+const TRUST: u64 = 3;
 const SYSTEM: u64 = 8;
 const APP_CRED: u64 = 9;
 
@@ -116,6 +120,7 @@ impl Payload {
             Scope::ApplicationCredential { project_id, app_cred_id } => {
                 (APP_CRED, vec![pack_id(project_id), pack_id(app_cred_id)])
             }
+            Scope::Trust { trust_id } => (TRUST, vec![pack_id(trust_id)]),
         };
         let mut items = vec![Value::from(version), pack_id(&self.user_id), Value::from(methods_to_int(&self.methods))];
         items.extend(scope_values);
@@ -133,7 +138,7 @@ impl Payload {
         let version = items.first().and_then(Value::as_u64).ok_or(PayloadError)?;
         let scope_len = match version {
             UNSCOPED => 0,
-            DOMAIN | PROJECT | SYSTEM => 1,
+            DOMAIN | PROJECT | SYSTEM | TRUST => 1,
             APP_CRED => 2,
             _ => return Err(PayloadError),
         };
@@ -147,6 +152,7 @@ impl Payload {
             DOMAIN => Scope::Domain(unpack_id(&items[3])?),
             PROJECT => Scope::Project(unpack_id(&items[3])?),
             SYSTEM => Scope::System,
+            TRUST => Scope::Trust { trust_id: unpack_id(&items[3])? },
             _ => Scope::ApplicationCredential { project_id: unpack_id(&items[3])?, app_cred_id: unpack_id(&items[4])? },
         };
         let rest = &items[3 + scope_len..];
@@ -172,6 +178,8 @@ mod tests {
             Scope::Domain("default".into()),
             Scope::System,
             Scope::ApplicationCredential { project_id: "p".into(), app_cred_id: "fedcba9876543210fedcba9876543210".into() },
+            Scope::Trust { trust_id: "fedcba9876543210fedcba9876543210".into() },
+            Scope::Trust { trust_id: "not-a-uuid".into() },
         ];
         for scope in scopes {
             let p = Payload {

@@ -44,8 +44,12 @@ pub struct ValidatedToken {
 pub struct Subject {
     context: AuthContext,
     body: serde_json::Map<String, Value>,
-    app_cred_expires_at: Option<i64>,
+    /// When the application credential or trust behind the token expires.
+    valid_until: Option<i64>,
     restricted: bool,
+    /// For trust-scoped tokens: the trust's project and trustor, for revocation matching.
+    trust_project_id: Option<String>,
+    trustor_user_id: Option<String>,
 }
 
 /// Entries kept before the cache is cleared wholesale (a bound, not a tuning knob).
@@ -63,7 +67,17 @@ impl Identity {
     /// priming the cache.
     pub async fn issue_token(&self, payload: Payload) -> Result<(String, Arc<ValidatedToken>), TokenError> {
         let token = self.encode_token(&payload);
+        let trust_id = match &payload.scope {
+            Scope::Trust { trust_id } => Some(trust_id.clone()),
+            _ => None,
+        };
         let resolved = self.resolve(payload).await?;
+        // A trust use is spent only once the token is known to be good.
+        if let Some(trust_id) = trust_id {
+            if !store::trusts::consume_use(self, &trust_id).await? {
+                return Err(TokenError::Invalid);
+            }
+        }
         self.cache_put(&token, &resolved);
         Ok((token, resolved.token))
     }
@@ -111,7 +125,7 @@ impl Identity {
     async fn resolve(&self, payload: Payload) -> Result<Resolved, TokenError> {
         let generation = self.generation();
         let subject = self.subject(&payload.user_id, &payload.scope, generation).await?;
-        if subject.app_cred_expires_at.is_some_and(|e| e <= monostack_common::time::now_micros()) {
+        if subject.valid_until.is_some_and(|e| e <= monostack_common::time::now_micros()) {
             return Err(TokenError::Invalid);
         }
         let mut ctx = subject.context.clone();
@@ -123,6 +137,8 @@ impl Identity {
             payload: &payload,
             user_domain_id: &ctx.user_domain_id,
             project_domain_id: ctx.project_domain_id.as_deref(),
+            trust_project_id: subject.trust_project_id.as_deref(),
+            trustor_user_id: subject.trustor_user_id.as_deref(),
         };
         if self.revocation_events().await?.iter().any(|e| e.matches(&facts)) {
             return Err(TokenError::Invalid);
@@ -161,7 +177,16 @@ impl Identity {
     }
 
     async fn load_subject(&self, user_id: &str, scope: &Scope) -> Result<Subject, TokenError> {
-        let user = store::users::get(self, user_id).await?.ok_or(TokenError::Invalid)?;
+        let trust = match scope {
+            Scope::Trust { trust_id } => Some(self.trust_for(user_id, trust_id).await?),
+            _ => None,
+        };
+        // An impersonating trust token stands for the trustor.
+        let shown_user_id = match &trust {
+            Some(t) if t.impersonation => t.trustor_user_id.as_str(),
+            _ => user_id,
+        };
+        let user = store::users::get(self, shown_user_id).await?.ok_or(TokenError::Invalid)?;
         if !user.enabled {
             return Err(TokenError::Invalid);
         }
@@ -205,21 +230,42 @@ impl Identity {
                 inheriting.push(domain.id.clone());
                 self.effective_role_ids(&user.id, std::slice::from_ref(&project.id), &inheriting).await?
             }
+            Scope::Trust { .. } => {
+                let trust = trust.as_ref().ok_or(TokenError::Invalid)?;
+                body.insert("OS-TRUST:trust".into(), json!({
+                    "id": trust.id, "impersonation": trust.impersonation,
+                    "trustee_user": {"id": trust.trustee_user_id}, "trustor_user": {"id": trust.trustor_user_id},
+                }));
+                match &trust.project_id {
+                    Some(project_id) => {
+                        let (project, domain) = self.enabled_project(project_id).await?;
+                        ctx.project_id = Some(project.id.clone());
+                        ctx.project_name = Some(project.name.clone());
+                        ctx.project_domain_id = Some(domain.id.clone());
+                        ctx.project_domain_name = Some(domain.name.clone());
+                        body.insert("project".into(), json!({"id": project.id, "name": project.name,
+                                                 "domain": {"id": domain.id, "name": domain.name}}));
+                        self.trust_role_ids(trust, &project).await?
+                    }
+                    None => Vec::new(),
+                }
+            }
         };
-        let mut app_cred_expires_at = None;
+        let mut valid_until = trust.as_ref().and_then(|t| t.expires_at);
         let mut restricted = false;
         if let Scope::ApplicationCredential { app_cred_id, .. } = scope {
             let cred = store::app_creds::get(self, app_cred_id).await?.ok_or(TokenError::Invalid)?;
             if cred.user_id != user.id {
                 return Err(TokenError::Invalid);
             }
-            app_cred_expires_at = cred.expires_at;
+            valid_until = cred.expires_at;
             restricted = !cred.unrestricted;
             role_ids.retain(|r| cred.role_ids.contains(r));
             ctx.app_cred_id = Some(cred.id.clone());
             body.insert("application_credential".into(), json!({"id": cred.id, "name": cred.name, "restricted": !cred.unrestricted}));
         }
-        if *scope != Scope::Unscoped && role_ids.is_empty() {
+        let projectless_trust = trust.as_ref().is_some_and(|t| t.project_id.is_none());
+        if *scope != Scope::Unscoped && !projectless_trust && role_ids.is_empty() {
             return Err(TokenError::Invalid);
         }
         let roles = self.role_refs(&role_ids).await?;
@@ -227,7 +273,56 @@ impl Identity {
             body.insert("roles".into(), json!(roles.iter().map(|r| json!({"id": r.id, "name": r.name})).collect::<Vec<_>>()));
         }
         ctx.roles = roles;
-        Ok(Subject { context: ctx, body, app_cred_expires_at, restricted })
+        Ok(Subject {
+            context: ctx,
+            body,
+            valid_until,
+            restricted,
+            trust_project_id: trust.as_ref().and_then(|t| t.project_id.clone()),
+            trustor_user_id: trust.map(|t| t.trustor_user_id),
+        })
+    }
+
+    /// The trust behind a trust-scoped token of `trustee_id`: it exists, `trustee_id` is its
+    /// trustee, and trustor and trustee are both enabled in enabled domains. Expiry is checked
+    /// per token (the result is cached); used-up trusts still back the tokens they issued.
+    async fn trust_for(&self, trustee_id: &str, trust_id: &str) -> Result<store::trusts::Trust, TokenError> {
+        let trust = store::trusts::get(self, trust_id).await?.ok_or(TokenError::Invalid)?;
+        if trust.trustee_user_id != trustee_id {
+            return Err(TokenError::Invalid);
+        }
+        for id in [&trust.trustor_user_id, &trust.trustee_user_id] {
+            let user = store::users::get(self, id).await?.ok_or(TokenError::Invalid)?;
+            if !user.enabled {
+                return Err(TokenError::Invalid);
+            }
+            self.enabled_domain(&user.domain_id).await?;
+        }
+        Ok(trust)
+    }
+
+    /// The roles a trust grants on its project: the delegated roles and those they imply,
+    /// every one still held by the trustor (else the trust grants nothing: Keystone's rule).
+    async fn trust_role_ids(&self, trust: &store::trusts::Trust, project: &Project) -> Result<Vec<String>, TokenError> {
+        let held = self.project_role_ids(&trust.trustor_user_id, project).await?;
+        let implications = store::roles::implications(self).await?;
+        let mut out = Vec::new();
+        for id in store::roles::expand_implied(&trust.role_ids, &implications) {
+            match store::roles::get(self, &id).await? {
+                Some(r) if r.domain_id.is_some() => continue,
+                Some(_) if held.contains(&id) => out.push(id),
+                _ => return Err(TokenError::Invalid),
+            }
+        }
+        Ok(out)
+    }
+
+    /// Roles a user holds on a project: directly, through groups, inherited from its ancestors
+    /// and domain, or implied (global roles only).
+    pub async fn project_role_ids(&self, user_id: &str, project: &Project) -> Result<Vec<String>, ApiError> {
+        let mut inheriting: Vec<String> = store::projects::ancestors(self, project).await?.into_iter().map(|p| p.id).collect();
+        inheriting.push(project.domain_id.clone());
+        self.effective_role_ids(user_id, std::slice::from_ref(&project.id), &inheriting).await
     }
 
     async fn enabled_domain(&self, id: &str) -> Result<Project, TokenError> {
