@@ -129,9 +129,11 @@ pub async fn delete_domain(state: &Identity, domain: Project) -> ApiResult<Respo
         store::projects::delete(state, &project.id).await?;
         store::limits::delete_for_project(state, &project.id).await?;
         store::endpoint_groups::delete_for_project(state, &project.id).await?;
+        store::trusts::delete_for_project(state, &project.id).await?;
     }
     for user in store::users::list(state).await?.into_iter().filter(|u| u.domain_id == domain.id) {
         store::users::delete(state, &user.id).await?;
+        store::trusts::delete_for_user(state, &user.id).await?;
     }
     store::groups::delete_in_domain(state, &domain.id).await?;
     for role in store::roles::list(state).await?.into_iter().filter(|r| r.domain_id.as_deref() == Some(domain.id.as_str())) {

@@ -263,6 +263,7 @@ async fn delete(S(state): S<State>, caller: Caller, Path(id): Path<String>) -> A
     store::projects::delete(&state, &id).await?;
     store::limits::delete_for_project(&state, &id).await?;
     store::endpoint_groups::delete_for_project(&state, &id).await?;
+    store::trusts::delete_for_project(&state, &id).await?;
     store::revocations::record(&state, RevocationEvent { project_id: Some(id.clone()), ..Default::default() }).await?;
     tracing::info!("deleted project {id}");
     Ok(no_content())

@@ -281,6 +281,7 @@ async fn delete(S(state): S<State>, caller: Caller, Path(id): Path<String>) -> A
         return Err(not_found("user", &id));
     }
     store::users::delete(&state, &id).await?;
+    store::trusts::delete_for_user(&state, &id).await?;
     store::revocations::record(&state, RevocationEvent { user_id: Some(id.clone()), ..Default::default() }).await?;
     tracing::info!("deleted user {id}");
     Ok(no_content())

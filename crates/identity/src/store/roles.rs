@@ -103,6 +103,7 @@ pub async fn delete(state: &Identity, id: &str) -> Result<(), ApiError> {
         "DELETE FROM assignments WHERE role_id = ?",
         "DELETE FROM implied_roles WHERE prior_role_id = ? OR implied_role_id = ?",
         "DELETE FROM application_credential_roles WHERE role_id = ?",
+        "DELETE FROM trust_roles WHERE role_id = ?",
         "DELETE FROM roles WHERE id = ?",
     ] {
         let sql = state.db.sql(sql);
