@@ -25,18 +25,18 @@
 //! # Credentials referenced (left-hand side of checks)
 //!
 //! * `roles`               - via `role:X` (effective role names of the token,
-//!                           compared case-insensitively by oslo.policy)
+//!   compared case-insensitively by oslo.policy)
 //! * `user_id`             - id of the authenticated user
 //! * `project_id`          - project the token is scoped to (if any)
 //! * `domain_id`           - domain the token is scoped to; must be present
-//!                           and `None` for non-domain-scoped tokens because
-//!                           of `not domain_id:None` in `identity:list_roles`
+//!   and `None` for non-domain-scoped tokens because
+//!   of `not domain_id:None` in `identity:list_roles`
 //! * `system_scope`        - `"all"` for system-scoped tokens
 //! * `is_admin`            - legacy flag, used only by `admin_required`
 //! * `token.domain.id`     - domain of a domain-scoped token (Keystone puts
-//!                           the rendered token body under `token` in creds)
+//!   the rendered token body under `token` in creds)
 //! * `token.project.domain.id` - owning domain of a project-scoped token's
-//!                           project
+//!   project
 //!
 //! # Target keys referenced (`%(...)s` substitutions)
 //!
@@ -45,11 +45,11 @@
 //! that is missing makes its check evaluate to false):
 //!
 //! * `user_id`                      - top level: the `{user_id}` URL path
-//!                                    parameter (used by `owner`)
+//!   parameter (used by `owner`)
 //! * `target.credential.user_id`
 //! * `target.domain.id`
 //! * `target.domain_id`             - for list calls Keystone fills this with
-//!                                    the caller's own domain scope
+//!   the caller's own domain scope
 //! * `target.group.domain_id`
 //! * `target.limit.domain.id`
 //! * `target.limit.project.domain_id`

@@ -26,15 +26,11 @@ impl TokenValidator for LocalValidator {
 pub fn publish_revocations(identity: &Arc<Identity>, bus: Arc<dyn monostack_bus::Bus>) {
     let mut revoked = identity.subscribe_revocations();
     tokio::spawn(async move {
-        loop {
-            match revoked.recv().await {
-                Ok(()) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
-                    let msg = monostack_bus::Message::new("tokens_revoked", serde_json::json!({}));
-                    if let Err(e) = bus.fanout(REVOCATION_TOPIC, msg).await {
-                        tracing::warn!("could not announce a token revocation: {e}");
-                    }
-                }
-                Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+        // A lagged receiver still means "something was revoked": announce once for the lot.
+        while !matches!(revoked.recv().await, Err(tokio::sync::broadcast::error::RecvError::Closed)) {
+            let msg = monostack_bus::Message::new("tokens_revoked", serde_json::json!({}));
+            if let Err(e) = bus.fanout(REVOCATION_TOPIC, msg).await {
+                tracing::warn!("could not announce a token revocation: {e}");
             }
         }
     });

@@ -2,6 +2,8 @@
 //! server is not configured (`MONOSTACK_TEST_POSTGRES_URL`, `MONOSTACK_TEST_MYSQL_URL`, server
 //! URLs without a database name; `tools/test` sets them).
 
+#![allow(clippy::unwrap_used)]
+
 mod support;
 
 use http::{Method, StatusCode};

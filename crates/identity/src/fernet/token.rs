@@ -97,7 +97,7 @@ pub fn decrypt<'a>(keys: impl IntoIterator<Item = &'a FernetKey>, token: &str) -
     let data = URL_SAFE_NO_PAD
         .decode(token.trim_end_matches('='))
         .map_err(|_| FernetError::Malformed)?;
-    if data.len() < HEADER + 16 + MAC || data[0] != VERSION || (data.len() - HEADER - MAC) % 16 != 0 {
+    if data.len() < HEADER + 16 + MAC || data[0] != VERSION || !(data.len() - HEADER - MAC).is_multiple_of(16) {
         return Err(FernetError::Malformed);
     }
     let (signed, tag) = data.split_at(data.len() - MAC);
