@@ -138,16 +138,11 @@ pub async fn insert(state: &Identity, c: &AppCred, new_rules: &[AccessRule]) -> 
 }
 
 pub async fn delete(state: &Identity, id: &str) -> Result<(), ApiError> {
-    let mut tx = state.db.pool.begin().await?;
-    for sql in [
+    super::delete_cascade(state, &[
         "DELETE FROM application_credential_roles WHERE application_credential_id = ?",
         "DELETE FROM application_credential_access_rules WHERE application_credential_id = ?",
         "DELETE FROM application_credentials WHERE id = ?",
-    ] {
-        sqlx::query(&state.db.sql(sql)).bind(id).execute(&mut *tx).await?;
-    }
-    tx.commit().await?;
-    state.changed();
+    ], id).await?;
     Ok(())
 }
 

@@ -130,12 +130,7 @@ pub async fn upsert_service(state: &Identity, s: &Service, insert: bool) -> Resu
 
 /// Deletes a service and its endpoints.
 pub async fn delete_service(state: &Identity, id: &str) -> Result<(), ApiError> {
-    let mut tx = state.db.pool.begin().await?;
-    for sql in ["DELETE FROM endpoints WHERE service_id = ?", "DELETE FROM services WHERE id = ?"] {
-        sqlx::query(&state.db.sql(sql)).bind(id).execute(&mut *tx).await?;
-    }
-    tx.commit().await?;
-    state.changed();
+    super::delete_cascade(state, &["DELETE FROM endpoints WHERE service_id = ?", "DELETE FROM services WHERE id = ?"], id).await?;
     Ok(())
 }
 

@@ -154,12 +154,7 @@ pub async fn of_project(state: &Identity, link: Link, project_id: &str) -> Resul
 
 /// Drops every association of a project (for when the project is deleted).
 pub async fn delete_for_project(state: &Identity, project_id: &str) -> Result<(), ApiError> {
-    let mut tx = state.db.pool.begin().await?;
-    for sql in ["DELETE FROM project_endpoint_groups WHERE project_id = ?", "DELETE FROM project_endpoints WHERE project_id = ?"] {
-        sqlx::query(&state.db.sql(sql)).bind(project_id).execute(&mut *tx).await?;
-    }
-    tx.commit().await?;
-    state.changed();
+    super::delete_cascade(state, &["DELETE FROM project_endpoint_groups WHERE project_id = ?", "DELETE FROM project_endpoints WHERE project_id = ?"], project_id).await?;
     Ok(())
 }
 

@@ -78,16 +78,11 @@ pub async fn update(state: &Identity, g: &Group) -> Result<(), ApiError> {
 
 /// Deletes a group with its memberships and assignments.
 pub async fn delete(state: &Identity, id: &str) -> Result<(), ApiError> {
-    let mut tx = state.db.pool.begin().await?;
-    for sql in [
+    super::delete_cascade(state, &[
         "DELETE FROM group_memberships WHERE group_id = ?",
         "DELETE FROM assignments WHERE actor_id = ?",
         "DELETE FROM user_groups WHERE id = ?",
-    ] {
-        sqlx::query(&state.db.sql(sql)).bind(id).execute(&mut *tx).await?;
-    }
-    tx.commit().await?;
-    state.changed();
+    ], id).await?;
     Ok(())
 }
 

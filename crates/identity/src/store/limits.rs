@@ -193,11 +193,6 @@ pub async fn delete_for_project(state: &Identity, project_id: &str) -> Result<u6
 
 /// Drops the registered limits and limits of a deleted service.
 pub async fn delete_for_service(state: &Identity, service_id: &str) -> Result<(), ApiError> {
-    let mut tx = state.db.pool.begin().await?;
-    for sql in ["DELETE FROM limits WHERE service_id = ?", "DELETE FROM registered_limits WHERE service_id = ?"] {
-        sqlx::query(&state.db.sql(sql)).bind(service_id).execute(&mut *tx).await?;
-    }
-    tx.commit().await?;
-    state.changed();
+    super::delete_cascade(state, &["DELETE FROM limits WHERE service_id = ?", "DELETE FROM registered_limits WHERE service_id = ?"], service_id).await?;
     Ok(())
 }

@@ -18,6 +18,7 @@ pub mod schema;
 pub mod trusts;
 pub mod users;
 
+use crate::Identity;
 use monostack_common::ApiError;
 use sqlx::any::AnyRow;
 use sqlx::Row;
@@ -72,4 +73,21 @@ impl RowExt for AnyRow {
 /// Serialises a JSON object for a TEXT column.
 pub fn to_json_text(map: &serde_json::Map<String, serde_json::Value>) -> String {
     serde_json::Value::Object(map.clone()).to_string()
+}
+
+/// Runs `statements` in one transaction, binding `id` to every `?` of each, then marks the
+/// caches stale: the shape of every cascading delete.
+pub async fn delete_cascade(state: &Identity, statements: &[&str], id: &str) -> Result<(), ApiError> {
+    let mut tx = state.db.pool.begin().await?;
+    for stmt in statements {
+        let sql = state.db.sql(stmt);
+        let mut q = sqlx::query(&sql);
+        for _ in 0..stmt.matches('?').count() {
+            q = q.bind(id);
+        }
+        q.execute(&mut *tx).await?;
+    }
+    tx.commit().await?;
+    state.changed();
+    Ok(())
 }

@@ -133,6 +133,17 @@ pub async fn ancestors(state: &Identity, project: &Project) -> Result<Vec<Projec
     Ok(out)
 }
 
+async fn insert_tags(state: &Identity, tx: &mut sqlx::Transaction<'_, sqlx::Any>, p: &Project) -> Result<(), ApiError> {
+    for tag in &p.tags {
+        sqlx::query(&state.db.sql("INSERT INTO project_tags (project_id, name) VALUES (?, ?)"))
+            .bind(&p.id)
+            .bind(tag)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
 pub async fn insert(state: &Identity, p: &Project) -> Result<(), ApiError> {
     let mut tx = state.db.pool.begin().await?;
     sqlx::query(&state.db.sql(
@@ -149,13 +160,7 @@ pub async fn insert(state: &Identity, p: &Project) -> Result<(), ApiError> {
     .bind(monostack_common::time::now_micros())
     .execute(&mut *tx)
     .await?;
-    for tag in &p.tags {
-        sqlx::query(&state.db.sql("INSERT INTO project_tags (project_id, name) VALUES (?, ?)"))
-            .bind(&p.id)
-            .bind(tag)
-            .execute(&mut *tx)
-            .await?;
-    }
+    insert_tags(state, &mut tx, p).await?;
     tx.commit().await?;
     state.changed();
     Ok(())
@@ -179,13 +184,7 @@ pub async fn update(state: &Identity, p: &Project) -> Result<(), ApiError> {
         .bind(&p.id)
         .execute(&mut *tx)
         .await?;
-    for tag in &p.tags {
-        sqlx::query(&state.db.sql("INSERT INTO project_tags (project_id, name) VALUES (?, ?)"))
-            .bind(&p.id)
-            .bind(tag)
-            .execute(&mut *tx)
-            .await?;
-    }
+    insert_tags(state, &mut tx, p).await?;
     tx.commit().await?;
     state.changed();
     Ok(())
@@ -193,16 +192,11 @@ pub async fn update(state: &Identity, p: &Project) -> Result<(), ApiError> {
 
 /// Deletes a project with its tags and every role assignment on it.
 pub async fn delete(state: &Identity, id: &str) -> Result<(), ApiError> {
-    let mut tx = state.db.pool.begin().await?;
-    for sql in [
+    super::delete_cascade(state, &[
         "DELETE FROM project_tags WHERE project_id = ?",
         "DELETE FROM assignments WHERE target_id = ?",
         "DELETE FROM projects WHERE id = ?",
-    ] {
-        sqlx::query(&state.db.sql(sql)).bind(id).execute(&mut *tx).await?;
-    }
-    tx.commit().await?;
-    state.changed();
+    ], id).await?;
     Ok(())
 }
 

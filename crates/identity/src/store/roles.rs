@@ -98,21 +98,13 @@ pub async fn update(state: &Identity, r: &Role) -> Result<(), ApiError> {
 
 /// Deletes a role with its assignments and implications.
 pub async fn delete(state: &Identity, id: &str) -> Result<(), ApiError> {
-    let mut tx = state.db.pool.begin().await?;
-    for sql in [
+    super::delete_cascade(state, &[
         "DELETE FROM assignments WHERE role_id = ?",
         "DELETE FROM implied_roles WHERE prior_role_id = ? OR implied_role_id = ?",
         "DELETE FROM application_credential_roles WHERE role_id = ?",
         "DELETE FROM trust_roles WHERE role_id = ?",
         "DELETE FROM roles WHERE id = ?",
-    ] {
-        let sql = state.db.sql(sql);
-        let q = sqlx::query(&sql).bind(id);
-        let q = if sql.contains("OR") { q.bind(id) } else { q };
-        q.execute(&mut *tx).await?;
-    }
-    tx.commit().await?;
-    state.changed();
+    ], id).await?;
     Ok(())
 }
 

@@ -138,8 +138,7 @@ pub async fn update(state: &Identity, u: &User) -> Result<(), ApiError> {
 
 /// Deletes a user with their memberships, assignments, application credentials and credentials.
 pub async fn delete(state: &Identity, id: &str) -> Result<(), ApiError> {
-    let mut tx = state.db.pool.begin().await?;
-    for sql in [
+    super::delete_cascade(state, &[
         "DELETE FROM group_memberships WHERE user_id = ?",
         "DELETE FROM assignments WHERE actor_id = ?",
         "DELETE FROM application_credential_roles WHERE application_credential_id IN (SELECT id FROM application_credentials WHERE user_id = ?)",
@@ -148,11 +147,7 @@ pub async fn delete(state: &Identity, id: &str) -> Result<(), ApiError> {
         "DELETE FROM access_rules WHERE user_id = ?",
         "DELETE FROM credentials WHERE user_id = ?",
         "DELETE FROM users WHERE id = ?",
-    ] {
-        sqlx::query(&state.db.sql(sql)).bind(id).execute(&mut *tx).await?;
-    }
-    tx.commit().await?;
-    state.changed();
+    ], id).await?;
     Ok(())
 }
 
