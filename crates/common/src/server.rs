@@ -38,17 +38,21 @@ async fn wait_for_signal() {
     }
 }
 
-/// Binds `addr` and serves until `shutdown` flips, then drains in-flight requests.
+/// Binds the API's address, so a taken port fails start-up before anything is announced.
+pub async fn bind(name: &str, addr: SocketAddr) -> anyhow::Result<tokio::net::TcpListener> {
+    tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| anyhow::anyhow!("{name}: cannot listen on {addr}: {e}"))
+}
+
+/// Serves on `listener` until `shutdown` flips, then drains in-flight requests.
 pub async fn serve(
     name: &str,
-    addr: SocketAddr,
+    listener: tokio::net::TcpListener,
     router: Router,
     mut shutdown: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .map_err(|e| anyhow::anyhow!("{name}: cannot listen on {addr}: {e}"))?;
-    tracing::info!("{name} API listening on http://{addr}");
+    tracing::info!("{name} API listening on http://{}", listener.local_addr()?);
     axum::serve(listener, router)
         .with_graceful_shutdown(async move {
             let _ = shutdown.wait_for(|stop| *stop).await;

@@ -53,8 +53,8 @@ pub async fn controller(config: Arc<Config>) -> anyhow::Result<()> {
         FaultStyle::Identity,
         config.default.max_request_body_size,
     );
-    let identity_addr = addr(&config, config.identity.port)?;
-    let identity_task = tokio::spawn(server::serve("identity", identity_addr, router, shutdown.clone()));
+    let identity_listener = server::bind("identity", addr(&config, config.identity.port)?).await?;
+    let identity_task = tokio::spawn(server::serve("identity", identity_listener, router, shutdown.clone()));
     tracing::info!(
         "monostack ready in {} ms; clouds.yaml at {}",
         started.elapsed().as_millis(),
