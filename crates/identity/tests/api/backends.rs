@@ -2,13 +2,11 @@
 //! server is not configured (`MONOSTACK_TEST_POSTGRES_URL`, `MONOSTACK_TEST_MYSQL_URL`, server
 //! URLs without a database name; `tools/test` sets them).
 
-#![allow(clippy::unwrap_used)]
 
-mod support;
 
 use http::{Method, StatusCode};
 use serde_json::json;
-use support::TestCloud;
+use crate::support::TestCloud;
 
 /// A fresh database per run: `<url>/mstest_<random>_{service}`.
 fn connection(var: &str) -> Option<String> {

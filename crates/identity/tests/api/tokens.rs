@@ -1,10 +1,9 @@
 //! Token issue/validate/revoke through the API.
 
-mod support;
 
 use http::{Method, StatusCode};
 use serde_json::json;
-use support::{subject, TestCloud, ADMIN_PASSWORD};
+use crate::support::{subject, TestCloud, ADMIN_PASSWORD};
 
 #[tokio::test]
 async fn password_token_validates_and_revokes() {

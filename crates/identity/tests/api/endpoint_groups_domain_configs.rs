@@ -1,11 +1,10 @@
 //! OS-EP-FILTER (endpoint groups, project ↔ endpoint-group and project ↔ endpoint
 //! associations) and domain-specific configuration.
 
-mod support;
 
 use http::{Method, StatusCode};
 use serde_json::{json, Value};
-use support::TestCloud;
+use crate::support::TestCloud;
 
 fn s(v: &Value) -> String {
     v.as_str().unwrap_or_else(|| panic!("not a string: {v}")).to_string()

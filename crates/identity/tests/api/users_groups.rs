@@ -1,11 +1,10 @@
 //! Users, groups and credentials through the API.
 
-mod support;
 
 use http::{Method, StatusCode};
 use monostack_identity::store::assignments::{self, Assignment, Kind};
 use serde_json::{json, Value};
-use support::{subject, TestCloud};
+use crate::support::{subject, TestCloud};
 
 fn id(v: &Value, kind: &str) -> String {
     v[kind]["id"].as_str().unwrap_or_else(|| panic!("no {kind} id in {v}")).to_string()

@@ -1,10 +1,9 @@
 //! OS-EC2 credentials, `/v3/policies` and OS-OAUTH1 consumers through the API.
 
-mod support;
 
 use http::{Method, StatusCode};
 use serde_json::{json, Value};
-use support::TestCloud;
+use crate::support::TestCloud;
 
 fn ids(body: &Value, key: &str, field: &str) -> Vec<String> {
     body[key].as_array().expect("list").iter().map(|x| x[field].as_str().expect("field").to_string()).collect()

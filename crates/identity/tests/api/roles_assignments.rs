@@ -1,11 +1,10 @@
 //! Roles, implied roles, grants (incl. system and OS-INHERIT) and role assignments.
 
-mod support;
 
 use http::{Method, StatusCode};
 use monostack_identity::store;
 use serde_json::{json, Value};
-use support::{subject, Resp, TestCloud};
+use crate::support::{subject, Resp, TestCloud};
 
 async fn create_role(cloud: &TestCloud, admin: &str, body: Value) -> Value {
     let r = cloud.call(Method::POST, "/v3/roles", Some(admin), Some(json!({ "role": body }))).await;

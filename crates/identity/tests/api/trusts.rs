@@ -1,10 +1,9 @@
 //! OS-TRUST: trusts CRUD, delegated roles, and trust-scoped tokens.
 
-mod support;
 
 use http::{Method, StatusCode};
 use serde_json::{json, Value};
-use support::{subject, Resp, TestCloud};
+use crate::support::{subject, Resp, TestCloud};
 
 /// A trustor with two roles (one to delegate) on a project, and a trustee.
 struct Setup {

@@ -1,10 +1,9 @@
 //! Services, endpoints, regions, application credentials with access rules, and unified limits.
 
-mod support;
 
 use http::{Method, StatusCode};
 use serde_json::{json, Value};
-use support::{subject, TestCloud};
+use crate::support::{subject, TestCloud};
 
 fn s(v: &Value) -> String {
     v.as_str().unwrap_or_else(|| panic!("not a string: {v}")).to_string()
@@ -260,7 +259,7 @@ async fn regions_hierarchy_put_and_delete() {
     assert_eq!(again.status, StatusCode::NOT_FOUND);
 }
 
-async fn app_cred_token(cloud: &TestCloud, id: &str, secret: &str) -> support::Resp {
+async fn app_cred_token(cloud: &TestCloud, id: &str, secret: &str) -> crate::support::Resp {
     let body = json!({"auth": {"identity": {"methods": ["application_credential"], "application_credential": {"id": id, "secret": secret}}}});
     cloud.call(Method::POST, "/v3/auth/tokens", None, Some(body)).await
 }

@@ -1,14 +1,13 @@
 //! keystonemiddleware-style remote validation against a real identity over HTTP, with the
 //! cache flushed by revocations announced on the bus.
 
-mod support;
 
 use http::{Method, StatusCode};
 use monostack_auth::remote::{RemoteValidator, ServiceCredentials};
 use monostack_auth::{AuthError, TokenValidator};
 use std::sync::Arc;
 use std::time::Duration;
-use support::{TestCloud, ADMIN_PASSWORD};
+use crate::support::{TestCloud, ADMIN_PASSWORD};
 
 #[tokio::test]
 async fn remote_validator_caches_and_follows_revocations() {

@@ -1,12 +1,11 @@
 //! Bad input of every kind gets a clean Keystone fault with the right status, never a 500.
 
-mod support;
 
 use axum::body::Body;
 use http::{Method, Request, StatusCode};
 use http_body_util::BodyExt;
 use serde_json::json;
-use support::TestCloud;
+use crate::support::TestCloud;
 use tower::ServiceExt;
 
 async fn raw(cloud: &TestCloud, method: Method, path: &str, token: Option<&str>, body: &str) -> (StatusCode, serde_json::Value) {
