@@ -309,9 +309,7 @@ async fn create(S(state): S<State>, caller: Caller, Path(user_id): Path<String>,
     };
     // every role must still be held on the project (directly, by group, inherited or implied)
     let project = store::projects::get(&state, &project_id).await?.ok_or_else(|| super::not_found("project", &project_id))?;
-    let mut inheriting: Vec<String> = store::projects::ancestors(&state, &project).await?.into_iter().map(|p| p.id).collect();
-    inheriting.push(project.domain_id.clone());
-    let held = state.effective_role_ids(&user_id, std::slice::from_ref(&project_id), &inheriting).await?;
+    let held = state.project_role_ids(&user_id, &project).await?;
     if let Some(missing) = role_ids.iter().find(|r| !held.contains(r)) {
         return Err(invalid(&format!(
             "Could not find role assignment with role: {missing}, user or group: {user_id}, project, domain, or system: {project_id}."

@@ -114,14 +114,12 @@ async fn scopes_for_caller(state: &State, caller: &Caller, domains: bool) -> Api
         if !p.enabled {
             continue;
         }
-        let (direct, inheriting) = if domains {
-            (vec![p.id.clone()], vec![])
+        let roles = if domains {
+            state.effective_role_ids(user_id, std::slice::from_ref(&p.id), &[]).await?
         } else {
-            let mut inh: Vec<String> = store::projects::ancestors(state, p).await?.into_iter().map(|a| a.id).collect();
-            inh.push(p.domain_id.clone());
-            (vec![p.id.clone()], inh)
+            state.project_role_ids(user_id, p).await?
         };
-        if !state.effective_role_ids(user_id, &direct, &inheriting).await?.is_empty() {
+        if !roles.is_empty() {
             out.push(if domains { super::domains::view(state, p) } else { super::projects::view(state, p) });
         }
     }

@@ -365,9 +365,7 @@ async fn list_projects(S(state): S<State>, caller: Caller, Path(id): Path<String
         {
             continue;
         }
-        let mut inheriting: Vec<String> = store::projects::ancestors(&state, &p).await?.into_iter().map(|a| a.id).collect();
-        inheriting.push(p.domain_id.clone());
-        if !state.effective_role_ids(&id, std::slice::from_ref(&p.id), &inheriting).await?.is_empty() {
+        if !state.project_role_ids(&id, &p).await?.is_empty() {
             projects.push(super::projects::view(&state, &p));
         }
     }

@@ -93,8 +93,6 @@ pub async fn default_scope(state: &Identity, user_id: &str) -> Result<Scope, Api
     if !project.enabled || project.is_domain {
         return Ok(Scope::Unscoped);
     }
-    let mut inheriting: Vec<String> = store::projects::ancestors(state, &project).await?.into_iter().map(|p| p.id).collect();
-    inheriting.push(project.domain_id.clone());
-    let roles = state.effective_role_ids(user_id, std::slice::from_ref(&project.id), &inheriting).await?;
+    let roles = state.project_role_ids(user_id, &project).await?;
     Ok(if roles.is_empty() { Scope::Unscoped } else { Scope::Project(project.id) })
 }

@@ -219,16 +219,9 @@ impl Identity {
             }
             Scope::Project(project_id) | Scope::ApplicationCredential { project_id, .. } => {
                 let (project, domain) = self.enabled_project(project_id).await?;
-                ctx.project_id = Some(project.id.clone());
-                ctx.project_name = Some(project.name.clone());
-                ctx.project_domain_id = Some(domain.id.clone());
-                ctx.project_domain_name = Some(domain.name.clone());
-                body.insert("project".into(), json!({"id": project.id, "name": project.name,
-                                         "domain": {"id": domain.id, "name": domain.name}}));
+                scope_to_project(&mut ctx, &mut body, &project, &domain);
                 body.insert("is_domain".into(), json!(false));
-                let mut inheriting: Vec<String> = store::projects::ancestors(self, &project).await?.into_iter().map(|p| p.id).collect();
-                inheriting.push(domain.id.clone());
-                self.effective_role_ids(&user.id, std::slice::from_ref(&project.id), &inheriting).await?
+                self.project_role_ids(&user.id, &project).await?
             }
             Scope::Trust { .. } => {
                 let trust = trust.as_ref().ok_or(TokenError::Invalid)?;
@@ -239,12 +232,7 @@ impl Identity {
                 match &trust.project_id {
                     Some(project_id) => {
                         let (project, domain) = self.enabled_project(project_id).await?;
-                        ctx.project_id = Some(project.id.clone());
-                        ctx.project_name = Some(project.name.clone());
-                        ctx.project_domain_id = Some(domain.id.clone());
-                        ctx.project_domain_name = Some(domain.name.clone());
-                        body.insert("project".into(), json!({"id": project.id, "name": project.name,
-                                                 "domain": {"id": domain.id, "name": domain.name}}));
+                        scope_to_project(&mut ctx, &mut body, &project, &domain);
                         self.trust_role_ids(trust, &project).await?
                     }
                     None => Vec::new(),
@@ -377,4 +365,16 @@ impl Identity {
 pub(crate) struct Resolved {
     generation: u64,
     token: Arc<ValidatedToken>,
+}
+
+/// Fills the project part of a token's context and body.
+fn scope_to_project(ctx: &mut AuthContext, body: &mut serde_json::Map<String, Value>, project: &Project, domain: &Project) {
+    ctx.project_id = Some(project.id.clone());
+    ctx.project_name = Some(project.name.clone());
+    ctx.project_domain_id = Some(domain.id.clone());
+    ctx.project_domain_name = Some(domain.name.clone());
+    body.insert(
+        "project".into(),
+        json!({"id": project.id, "name": project.name, "domain": {"id": domain.id, "name": domain.name}}),
+    );
 }
