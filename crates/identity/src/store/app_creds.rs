@@ -146,22 +146,22 @@ pub async fn delete(state: &Identity, id: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
+fn access_rule_from_row(r: &AnyRow) -> Result<AccessRule, ApiError> {
+    Ok(AccessRule {
+        id: r.text("id")?,
+        user_id: r.text("user_id")?,
+        service: r.text("service")?,
+        path: r.text("path")?,
+        method: r.text("method")?,
+    })
+}
+
 pub async fn list_access_rules(state: &Identity, user_id: &str) -> Result<Vec<AccessRule>, ApiError> {
     let rows = sqlx::query(&state.db.sql("SELECT id, user_id, service, path, method FROM access_rules WHERE user_id = ? ORDER BY id"))
         .bind(user_id)
         .fetch_all(&state.db.pool)
         .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(AccessRule {
-                id: r.text("id")?,
-                user_id: r.text("user_id")?,
-                service: r.text("service")?,
-                path: r.text("path")?,
-                method: r.text("method")?,
-            })
-        })
-        .collect()
+    rows.iter().map(access_rule_from_row).collect()
 }
 
 /// Deletes an access rule unless an application credential still uses it (409).
@@ -187,14 +187,5 @@ pub async fn get_access_rule(state: &Identity, id: &str) -> Result<Option<Access
         .bind(id)
         .fetch_optional(&state.db.pool)
         .await?;
-    row.map(|r| {
-        Ok(AccessRule {
-            id: r.text("id")?,
-            user_id: r.text("user_id")?,
-            service: r.text("service")?,
-            path: r.text("path")?,
-            method: r.text("method")?,
-        })
-    })
-    .transpose()
+    row.as_ref().map(access_rule_from_row).transpose()
 }

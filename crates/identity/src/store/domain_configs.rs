@@ -17,21 +17,14 @@ pub struct ConfigOption {
 
 /// The options of a domain, optionally restricted to a group and an option.
 pub async fn list(state: &Identity, domain_id: &str, group: Option<&str>, option: Option<&str>) -> Result<Vec<ConfigOption>, ApiError> {
-    let mut sql = String::from("SELECT group_name, option_name, option_value, is_sensitive FROM domain_configs WHERE domain_id = ?");
-    if group.is_some() {
-        sql.push_str(" AND group_name = ?");
-    }
-    if option.is_some() {
-        sql.push_str(" AND option_name = ?");
-    }
-    sql.push_str(" ORDER BY group_name, option_name");
-    let sql = state.db.sql(&sql);
-    let mut query = sqlx::query(&sql).bind(domain_id);
-    if let Some(g) = group {
-        query = query.bind(g);
-    }
-    if let Some(o) = option {
-        query = query.bind(o);
+    let (where_sql, binds) = selection(domain_id, group, option);
+    let sql = state.db.sql(&format!(
+        "SELECT group_name, option_name, option_value, is_sensitive FROM domain_configs WHERE {where_sql} ORDER BY group_name, option_name"
+    ))
+    .into_owned();
+    let mut query = sqlx::query(&sql);
+    for b in binds {
+        query = query.bind(b);
     }
     let rows = query.fetch_all(&state.db.pool).await?;
     rows.iter()
@@ -80,22 +73,28 @@ pub async fn save(state: &Identity, domain_id: &str, options: &[ConfigOption], r
 
 /// Deletes a domain's options: all of them, a group, or one option.
 pub async fn delete(state: &Identity, domain_id: &str, group: Option<&str>, option: Option<&str>) -> Result<(), ApiError> {
-    let mut sql = String::from("DELETE FROM domain_configs WHERE domain_id = ?");
-    if group.is_some() {
-        sql.push_str(" AND group_name = ?");
-    }
-    if option.is_some() {
-        sql.push_str(" AND option_name = ?");
-    }
-    let sql = state.db.sql(&sql);
-    let mut query = sqlx::query(&sql).bind(domain_id);
-    if let Some(g) = group {
-        query = query.bind(g);
-    }
-    if let Some(o) = option {
-        query = query.bind(o);
+    let (where_sql, binds) = selection(domain_id, group, option);
+    let sql = state.db.sql(&format!("DELETE FROM domain_configs WHERE {where_sql}")).into_owned();
+    let mut query = sqlx::query(&sql);
+    for b in binds {
+        query = query.bind(b);
     }
     query.execute(&state.db.pool).await?;
     state.changed();
     Ok(())
+}
+
+/// The WHERE clause (and its values) picking a domain's options: all, one group, or one option.
+fn selection<'a>(domain_id: &'a str, group: Option<&'a str>, option: Option<&'a str>) -> (String, Vec<&'a str>) {
+    let mut clause = String::from("domain_id = ?");
+    let mut binds = vec![domain_id];
+    if let Some(g) = group {
+        clause.push_str(" AND group_name = ?");
+        binds.push(g);
+    }
+    if let Some(o) = option {
+        clause.push_str(" AND option_name = ?");
+        binds.push(o);
+    }
+    (clause, binds)
 }

@@ -160,16 +160,6 @@ pub async fn group_ids(state: &Identity, user_id: &str) -> Result<Vec<String>, A
     rows.iter().map(|r| r.text("group_id")).collect()
 }
 
-/// Records a successful authentication (Keystone's last_active_at, day precision is enough).
-pub async fn touch_last_active(state: &Identity, user_id: &str) -> Result<(), ApiError> {
-    sqlx::query(&state.db.sql("UPDATE users SET last_active_at = ? WHERE id = ?"))
-        .bind(monostack_common::time::now_micros())
-        .bind(user_id)
-        .execute(&state.db.pool)
-        .await?;
-    Ok(())
-}
-
 /// The members of a group, ordered by name.
 pub async fn list_in_group(state: &Identity, group_id: &str) -> Result<Vec<User>, ApiError> {
     let cols = COLUMNS.split(", ").map(|c| format!("u.{c}")).collect::<Vec<_>>().join(", ");
