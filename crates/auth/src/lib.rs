@@ -2,6 +2,7 @@
 //! validation, in-process or remote), and what they may do (the oslo.policy engine).
 
 pub mod context;
+pub mod limits;
 pub mod middleware;
 pub mod policy;
 pub mod remote;

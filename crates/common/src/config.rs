@@ -140,14 +140,46 @@ section! {
 }
 
 section! {
+    /// Image service (Glance v2).
+    ImageSection ("image") {
+        /// Port of the image API.
+        port: u16 = 9292,
+        /// Directory of the filesystem store: one file per image, named by its id. Unset means
+        /// <state_dir>/images.
+        filesystem_store_datadir: Option<PathBuf> = None,
+        /// Directory where `PUT /v2/images/{id}/stage` keeps data until it is imported (Glance's
+        /// node_staging_uri). Unset means <state_dir>/image-staging.
+        staging_dir: Option<PathBuf> = None,
+        /// Largest image accepted, in bytes (Glance's image_size_cap).
+        image_size_cap: u64 = 1_099_511_627_776,
+        /// Enforce the per-project image quotas registered in identity as unified limits
+        /// (image_count_total, image_count_uploading, image_size_total and image_stage_total,
+        /// sizes in MiB). A resource without a registered limit is not limited.
+        use_keystone_limits: bool = true,
+        /// Import methods offered by /v2/info/import.
+        enabled_import_methods: Vec<String> = vec!["glance-direct".into(), "web-download".into(), "copy-image".into()],
+        /// Page size of image lists when the request gives no limit.
+        limit_param_default: usize = 25,
+        /// Largest page an image list returns.
+        api_limit_max: usize = 1000,
+        /// Most members an image may have.
+        image_member_quota: usize = 128,
+        /// Most custom properties an image may have.
+        image_property_quota: usize = 128,
+        /// Most tags an image may have.
+        image_tag_quota: usize = 128,
+        /// Operator policy overrides (YAML); unset means <state_dir>/policy/image.yaml if it exists.
+        policy_file: Option<PathBuf> = None,
+    }
+}
+
+section! {
     /// Catalog ports of services that are registered from day one.
     CatalogSection ("catalog") {
         /// Compute API port (Nova), served at /v2.1.
         compute_port: u16 = 8774,
         /// Placement API port.
         placement_port: u16 = 8778,
-        /// Image API port (Glance).
-        image_port: u16 = 9292,
         /// Block storage API port (Cinder), served at /v3.
         volume_port: u16 = 8776,
         /// Networking API port (Neutron).
@@ -165,6 +197,7 @@ pub struct Config {
     pub bus: BusSection,
     pub identity: IdentitySection,
     pub keystone_authtoken: AuthTokenSection,
+    pub image: ImageSection,
     pub catalog: CatalogSection,
 }
 
@@ -190,6 +223,7 @@ impl Config {
             (BusSection::SECTION, BusSection::describe()),
             (IdentitySection::SECTION, IdentitySection::describe()),
             (AuthTokenSection::SECTION, AuthTokenSection::describe()),
+            (ImageSection::SECTION, ImageSection::describe()),
             (CatalogSection::SECTION, CatalogSection::describe()),
         ]
     }

@@ -12,6 +12,9 @@ pub use connect::{service_url, Backend};
 pub use migrate::Migration;
 pub use sqlx;
 
+pub mod row;
+pub use row::RowExt;
+
 use std::borrow::Cow;
 
 /// A service's database.

@@ -54,6 +54,7 @@ pub async fn controller(config: Arc<Config>) -> anyhow::Result<()> {
         config.default.max_request_body_size,
     );
     let identity_listener = server::bind("identity", addr(&config, config.identity.port)?).await?;
+    let image_task = start_image(&config, &identity, shutdown.clone()).await?;
     let identity_task = tokio::spawn(server::serve("identity", identity_listener, router, shutdown.clone()));
     tracing::info!(
         "monostack ready in {} ms; clouds.yaml at {}",
@@ -61,8 +62,27 @@ pub async fn controller(config: Arc<Config>) -> anyhow::Result<()> {
         config.state_dir().join("clouds.yaml").display()
     );
     identity_task.await??;
+    image_task.await??;
     identity.db.close().await;
     Ok(())
+}
+
+/// The image service, validating tokens and reading limits in-process from `identity`.
+async fn start_image(
+    config: &Arc<Config>,
+    identity: &Arc<Identity>,
+    shutdown: tokio::sync::watch::Receiver<bool>,
+) -> anyhow::Result<tokio::task::JoinHandle<anyhow::Result<()>>> {
+    let limits: Arc<dyn monostack_auth::limits::LimitSource> = Arc::new(monostack_identity::validator::LocalLimits(identity.clone()));
+    let image = monostack_image::ImageService::open(config.clone(), Some(limits)).await?;
+    let validator: monostack_auth::SharedValidator = Arc::new(monostack_identity::validator::LocalValidator(identity.clone()));
+    let router = server::with_common_layers(
+        monostack_image::api::router(image, validator, &format!("{}/v3", identity.public_url)),
+        FaultStyle::Image,
+        config.default.max_request_body_size,
+    );
+    let listener = server::bind("image", addr(config, config.image.port)?).await?;
+    Ok(tokio::spawn(server::serve("image", listener, router, shutdown)))
 }
 
 /// A role whose services are not built yet: says so and exits cleanly.
@@ -73,9 +93,12 @@ pub fn not_yet(role: &str, services: &[&str]) -> anyhow::Result<()> {
 
 pub async fn db_sync(config: Arc<Config>) -> anyhow::Result<()> {
     std::fs::create_dir_all(config.state_dir())?;
-    let identity = Identity::open(config).await?;
+    let identity = Identity::open(config.clone()).await?;
     identity.db.close().await;
     println!("identity database is up to date");
+    let image = monostack_image::ImageService::open(config, None).await?;
+    image.db.close().await;
+    println!("image database is up to date");
     Ok(())
 }
 

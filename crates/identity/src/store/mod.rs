@@ -20,8 +20,6 @@ pub mod users;
 
 use crate::Identity;
 use monostack_common::ApiError;
-use sqlx::any::AnyRow;
-use sqlx::Row;
 
 /// `domain_id` of domains themselves (they are projects acting as domains).
 pub const ROOT_DOMAIN: &str = "<<keystone.domain.root>>";
@@ -35,40 +33,7 @@ pub fn new_id() -> String {
     uuid::Uuid::new_v4().simple().to_string()
 }
 
-/// Typed column access on `Any` rows; a type mismatch is a server error.
-pub trait RowExt {
-    fn text(&self, col: &str) -> Result<String, ApiError>;
-    fn opt_text(&self, col: &str) -> Result<Option<String>, ApiError>;
-    fn int(&self, col: &str) -> Result<i64, ApiError>;
-    fn opt_int(&self, col: &str) -> Result<Option<i64>, ApiError>;
-    fn flag(&self, col: &str) -> Result<bool, ApiError>;
-    /// A JSON object stored as TEXT; NULL or empty is `{}`.
-    fn json(&self, col: &str) -> Result<serde_json::Map<String, serde_json::Value>, ApiError>;
-}
-
-impl RowExt for AnyRow {
-    fn text(&self, col: &str) -> Result<String, ApiError> {
-        Ok(self.try_get::<String, _>(col)?)
-    }
-    fn opt_text(&self, col: &str) -> Result<Option<String>, ApiError> {
-        Ok(self.try_get::<Option<String>, _>(col)?)
-    }
-    fn int(&self, col: &str) -> Result<i64, ApiError> {
-        Ok(self.try_get::<i64, _>(col)?)
-    }
-    fn opt_int(&self, col: &str) -> Result<Option<i64>, ApiError> {
-        Ok(self.try_get::<Option<i64>, _>(col)?)
-    }
-    fn flag(&self, col: &str) -> Result<bool, ApiError> {
-        Ok(self.try_get::<i64, _>(col)? != 0)
-    }
-    fn json(&self, col: &str) -> Result<serde_json::Map<String, serde_json::Value>, ApiError> {
-        match self.opt_text(col)? {
-            Some(s) if !s.is_empty() => serde_json::from_str(&s).map_err(ApiError::internal),
-            _ => Ok(serde_json::Map::new()),
-        }
-    }
-}
+pub use monostack_db::RowExt;
 
 /// Serialises a JSON object for a TEXT column.
 pub fn to_json_text(map: &serde_json::Map<String, serde_json::Value>) -> String {
