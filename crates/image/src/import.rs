@@ -5,6 +5,7 @@
 
 use crate::api::data::ingest;
 use crate::db::images as image_db;
+use crate::db::tasks::{self, Task};
 use crate::ImageService;
 use futures::StreamExt;
 use monostack_common::ApiError;
@@ -30,21 +31,34 @@ impl Method {
     }
 }
 
-/// Starts the import of image `id` (already `importing`) into `stores`.
-pub fn spawn(state: Arc<ImageService>, id: String, method: Method, stores: Vec<String>) {
+/// Starts the import of image `id` (already `importing`) into `stores`, recorded as `task`.
+pub async fn spawn(state: Arc<ImageService>, id: String, method: Method, stores: Vec<String>, task: Task) -> Result<(), ApiError> {
+    tasks::insert(&state.db, &task).await?;
+    tasks::set_image(&state.db, &task.id, &id).await?;
     tokio::spawn(async move {
         let name = method.name();
-        tracing::info!("image {id}: {name} import to {} started", stores.join(","));
-        match run(&state, &id, method).await {
-            Ok(()) => tracing::info!("image {id}: {name} import finished"),
+        tracing::info!("image {id}: {name} import to {} started (task {})", stores.join(","), task.id);
+        let mut result = serde_json::Map::new();
+        let outcome = run(&state, &id, method).await;
+        let recorded = match &outcome {
+            Ok(()) => {
+                tracing::info!("image {id}: {name} import finished");
+                result.insert("image_id".into(), id.clone().into());
+                tasks::finish(&state.db, &task.id, "success", &result, "").await
+            }
             Err(e) => {
                 tracing::warn!("image {id}: {name} import failed: {}", e.message);
                 if let Err(e) = record_failure(&state, &id, &stores, &e.message).await {
                     tracing::error!("image {id}: could not record the failed import: {e}");
                 }
+                tasks::finish(&state.db, &task.id, "failure", &result, &e.message).await
             }
+        };
+        if let Err(e) = recorded {
+            tracing::error!("task {}: could not record its end: {e}", task.id);
         }
     });
+    Ok(())
 }
 
 async fn run(state: &Arc<ImageService>, id: &str, method: Method) -> Result<(), ApiError> {
@@ -78,7 +92,7 @@ async fn record_failure(state: &ImageService, id: &str, stores: &[String], messa
     let status = img.status.clone();
     img.properties.insert("os_glance_failed_import".into(), stores.join(","));
     img.properties.insert("os_glance_import_error".into(), message.chars().take(1000).collect());
-    img.properties.remove("os_glance_importing_to_stores");
+    img.properties.insert("os_glance_importing_to_stores".into(), String::new());
     image_db::save(&state.db, &img, &status).await?;
     Ok(())
 }

@@ -71,6 +71,7 @@ impl ImageService {
         if discarded > 0 {
             tracing::warn!("discarded {discarded} partial image writes left by an earlier run");
         }
+        db::tasks::fail_unfinished(&self.db).await?;
         for (id, status) in db::images::interrupted(&self.db).await? {
             if status == "saving" {
                 db::images::transition(&self.db, &id, &["saving"], "killed").await?;

@@ -118,7 +118,9 @@ where
     img.stores = Some(state.store.id().to_string());
     img.status = "active".into();
     img.updated_at = now_micros();
-    img.properties.retain(|k, _| !k.starts_with("os_glance_importing") && k != "os_glance_failed_import");
+    if img.properties.contains_key("os_glance_importing_to_stores") {
+        img.properties.insert("os_glance_importing_to_stores".into(), String::new());
+    }
     if !image_db::save(&state.db, &img, during).await? {
         // Deleted (or otherwise changed) while the data was arriving: do not keep the data.
         let _ = state.store.delete(id).await;

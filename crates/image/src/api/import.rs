@@ -3,9 +3,12 @@
 
 use super::{ApiResult, State};
 use crate::db::images as image_db;
+use crate::db::tasks::Task;
 use crate::import::{self, Method};
 use axum::body::Bytes;
 use axum::extract::{Path, State as S};
+use axum::Extension;
+use monostack_common::request_id::RequestId;
 use axum::http::StatusCode;
 use axum::routing::post;
 use axum::Router;
@@ -17,6 +20,15 @@ pub fn routes() -> Router<State> {
     Router::new().route("/v2/images/{id}/import", post(start))
 }
 
+/// Checks a web-download URL: http or https only.
+pub fn download_url(uri: &str) -> ApiResult<String> {
+    let parsed = url::Url::parse(uri).map_err(|_| ApiError::bad_request(format!("URI for web-download is not valid: {uri}")))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(ApiError::bad_request("URI for web-download must be http or https"));
+    }
+    Ok(uri.to_string())
+}
+
 fn parse_method(body: &Value) -> ApiResult<Method> {
     let method = body.get("method").ok_or_else(|| ApiError::bad_request("Request body must contain 'method'"))?;
     let name = method.get("name").and_then(Value::as_str).ok_or_else(|| ApiError::bad_request("Import method must have a 'name'"))?;
@@ -24,11 +36,7 @@ fn parse_method(body: &Value) -> ApiResult<Method> {
         "glance-direct" => Ok(Method::GlanceDirect),
         "web-download" => {
             let uri = method.get("uri").and_then(Value::as_str).ok_or_else(|| ApiError::bad_request("web-download needs a 'uri'"))?;
-            let parsed = url::Url::parse(uri).map_err(|_| ApiError::bad_request(format!("URI for web-download is not valid: {uri}")))?;
-            if !matches!(parsed.scheme(), "http" | "https") {
-                return Err(ApiError::bad_request("URI for web-download must be http or https"));
-            }
-            Ok(Method::WebDownload(uri.to_string()))
+            Ok(Method::WebDownload(download_url(uri)?))
         }
         "copy-image" => Ok(Method::CopyImage),
         other => Err(ApiError::bad_request(format!("Import method {other} is not valid"))),
@@ -54,7 +62,13 @@ fn target_stores(state: &State, body: &Value) -> ApiResult<Vec<String>> {
     Ok(names)
 }
 
-async fn start(S(state): S<State>, Authenticated(ctx): Authenticated, Path(id): Path<String>, body: Bytes) -> ApiResult<StatusCode> {
+async fn start(
+    S(state): S<State>,
+    Authenticated(ctx): Authenticated,
+    request_id: Option<Extension<RequestId>>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ApiResult<StatusCode> {
     let body: Value = serde_json::from_slice(&body).map_err(|e| ApiError::bad_request(format!("Malformed JSON in request body: {e}")))?;
     let method = parse_method(&body)?;
     if !state.config.image.enabled_import_methods.iter().any(|m| m == method.name()) {
@@ -83,16 +97,30 @@ async fn start(S(state): S<State>, Authenticated(ctx): Authenticated, Path(id): 
             if img.status != "active" {
                 return Err(ApiError::conflict(format!("Image {id} must be active to be copied, not {}", img.status)));
             }
+            // With all_stores, Glance skips the stores that already hold the image.
+            let all_stores = body.get("all_stores").and_then(Value::as_bool) == Some(true);
             let present: Vec<&str> = img.stores.as_deref().unwrap_or("").split(',').collect();
-            if let Some(s) = stores.iter().find(|s| present.contains(&s.as_str())) {
+            if let Some(s) = stores.iter().find(|s| present.contains(&s.as_str())).filter(|_| !all_stores) {
                 return Err(ApiError::conflict(format!("Image {id} is already present in store {s}")));
             }
             "active"
         }
     };
-    if from != "active" && !image_db::transition(&state.db, &id, &[from], "importing").await? {
+    // Glance's progress markers: the stores still to do, and those that failed.
+    let mut img = found.image.clone();
+    let pending = if from == "active" { String::new() } else { stores.join(",") };
+    img.properties.insert("os_glance_importing_to_stores".into(), pending);
+    img.properties.insert("os_glance_failed_import".into(), String::new());
+    img.status = if from == "active" { "active".into() } else { "importing".into() };
+    if !image_db::save(&state.db, &img, from).await? {
         return Err(ApiError::conflict(format!("Image {id} changed status; retry the import")));
     }
-    import::spawn(state.clone(), id, method, stores);
+    let mut input = serde_json::Map::new();
+    input.insert("image_id".into(), Value::String(id.clone()));
+    input.insert("import_req".into(), body.clone());
+    input.insert("backend".into(), serde_json::json!(stores));
+    let mut task = Task::new("api_image_import", found.image.owner.clone(), &ctx.user_id, input);
+    task.request_id = request_id.map(|Extension(r)| r.0);
+    import::spawn(state.clone(), id, method, stores, task).await?;
     Ok(StatusCode::ACCEPTED)
 }

@@ -51,6 +51,11 @@ pub fn parse(raw: &str, default_limit: usize, max_limit: usize) -> Result<ListRe
                 req.query.member_status = value;
             }
             "tag" => req.query.tags.push(value),
+            "size" | "min_disk" | "min_ram" | "virtual_size" => {
+                let n: i64 = value.parse().map_err(|_| ApiError::bad_request(format!("Invalid value for {key}: {value}")))?;
+                let column = SORT_KEYS.iter().find(|c| **c == key.as_ref()).copied().unwrap_or("size");
+                req.query.conditions.push(Condition { column, op: "=", values: vec![Param::Int(n)] });
+            }
             "size_min" | "size_max" => {
                 let n: i64 = value.parse().map_err(|_| ApiError::bad_request(format!("Invalid value for {key}: {value}")))?;
                 let op = if key.as_ref() == "size_min" { ">=" } else { "<=" };

@@ -11,6 +11,7 @@ pub mod members;
 pub mod patch;
 pub mod schemas;
 pub mod tags;
+pub mod tasks;
 pub mod versions;
 pub mod view;
 
@@ -35,6 +36,7 @@ pub fn router(state: State, validator: SharedValidator, identity_url: &str) -> R
         .merge(import::routes())
         .merge(members::routes())
         .merge(tags::routes())
+        .merge(tasks::routes())
         .merge(schemas::routes())
         .merge(info::routes())
         .layer(axum::middleware::from_fn(move |req, next| require_token(validator.clone(), www.clone(), req, next)))

@@ -53,3 +53,23 @@ pub fn member(m: &Member) -> Value {
         "schema": "/v2/schemas/member",
     })
 }
+
+pub fn task(t: &crate::db::tasks::Task) -> Value {
+    json!({
+        "id": t.id,
+        "type": t.task_type,
+        "status": t.status,
+        "owner": t.owner,
+        "image_id": t.image_id,
+        "user_id": t.user_id,
+        "request_id": t.request_id,
+        "input": t.input,
+        "result": if t.result.is_empty() { Value::Null } else { Value::Object(t.result.clone()) },
+        "message": t.message,
+        "created_at": iso_seconds(t.created_at),
+        "updated_at": iso_seconds(t.updated_at),
+        "expires_at": t.expires_at.map(iso_seconds),
+        "self": format!("/v2/tasks/{}", t.id),
+        "schema": "/v2/schemas/task",
+    })
+}

@@ -4,6 +4,7 @@ pub mod images;
 pub mod list;
 pub mod members;
 pub mod schema;
+pub mod tasks;
 
 pub use images::ImageRecord;
 pub use members::Member;

@@ -17,4 +17,11 @@ pub const MIGRATIONS: &[Migration] = &[Migration {
         "CREATE TABLE image_members (image_id VARCHAR(36) NOT NULL, member VARCHAR(255) NOT NULL, status VARCHAR(20) NOT NULL, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, PRIMARY KEY (image_id, member))",
         "CREATE INDEX image_members_member ON image_members (member)",
     ],
+}, Migration {
+    version: 2,
+    name: "image tasks",
+    statements: &[
+        "CREATE TABLE image_tasks (id VARCHAR(36) PRIMARY KEY, task_type VARCHAR(30) NOT NULL, status VARCHAR(30) NOT NULL, owner VARCHAR(255), image_id VARCHAR(36), user_id VARCHAR(64), request_id VARCHAR(64), input TEXT, result TEXT, message TEXT, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, expires_at BIGINT)",
+        "CREATE INDEX image_tasks_image ON image_tasks (image_id)",
+    ],
 }];
