@@ -36,28 +36,53 @@ pub fn publish_revocations(identity: &Arc<Identity>, bus: Arc<dyn monostack_bus:
     });
 }
 
-/// Unified limits read in-process from this identity service.
-pub struct LocalLimits(pub Arc<Identity>);
+/// Unified limits read in-process from this identity service. Services check quotas on
+/// every create and upload, so the limit tables are kept in memory until identity changes.
+pub struct LocalLimits {
+    identity: Arc<Identity>,
+    tables: crate::gen_cache::GenCache<LimitTables>,
+}
+
+/// The catalog's services with the registered limits and limits, as loaded at one generation.
+struct LimitTables {
+    services: Vec<crate::store::catalog::Service>,
+    registered: Vec<crate::store::limits::RegisteredLimit>,
+    limits: Vec<crate::store::limits::Limit>,
+}
+
+impl LocalLimits {
+    pub fn new(identity: Arc<Identity>) -> Self {
+        LocalLimits { identity, tables: Default::default() }
+    }
+
+    async fn tables(&self) -> Result<Arc<LimitTables>, monostack_common::ApiError> {
+        use crate::store::{catalog, limits};
+        let state = &self.identity;
+        self.tables
+            .get_or_load(state.generation(), async {
+                Ok(LimitTables {
+                    services: catalog::list_services(state).await?,
+                    registered: limits::list_registered(state).await?,
+                    limits: limits::list_limits(state).await?,
+                })
+            })
+            .await
+    }
+}
 
 #[async_trait]
 impl monostack_auth::limits::LimitSource for LocalLimits {
     async fn project_limits(&self, service_type: &str, project_id: &str) -> Result<std::collections::HashMap<String, i64>, AuthError> {
-        use crate::store::{catalog, limits};
-        let unavailable = |e: monostack_common::ApiError| AuthError::Unavailable(e.message);
-        let services = catalog::list_services(&self.0).await.map_err(unavailable)?;
-        let service_ids: Vec<&str> = services.iter().filter(|s| s.service_type == service_type).map(|s| s.id.as_str()).collect();
-        let region = self.0.config.default.region.as_str();
+        let tables = self.tables().await.map_err(|e| AuthError::Unavailable(e.message))?;
+        let service_ids: Vec<&str> = tables.services.iter().filter(|s| s.service_type == service_type).map(|s| s.id.as_str()).collect();
+        let region = self.identity.config.default.region.as_str();
         let applies = |service_id: &str, region_id: Option<&str>| service_ids.contains(&service_id) && region_id.is_none_or(|r| r == region);
         let mut out = std::collections::HashMap::new();
-        for reg in limits::list_registered(&self.0).await.map_err(unavailable)? {
-            if applies(&reg.service_id, reg.region_id.as_deref()) {
-                out.insert(reg.resource_name.clone(), reg.default_limit);
-            }
+        for reg in tables.registered.iter().filter(|r| applies(&r.service_id, r.region_id.as_deref())) {
+            out.insert(reg.resource_name.clone(), reg.default_limit);
         }
-        for lim in limits::list_limits(&self.0).await.map_err(unavailable)? {
-            if lim.project_id.as_deref() == Some(project_id) && applies(&lim.service_id, lim.region_id.as_deref()) {
-                out.insert(lim.resource_name.clone(), lim.resource_limit);
-            }
+        for lim in tables.limits.iter().filter(|l| l.project_id.as_deref() == Some(project_id) && applies(&l.service_id, l.region_id.as_deref())) {
+            out.insert(lim.resource_name.clone(), lim.resource_limit);
         }
         Ok(out)
     }

@@ -73,7 +73,7 @@ async fn start_image(
     identity: &Arc<Identity>,
     shutdown: tokio::sync::watch::Receiver<bool>,
 ) -> anyhow::Result<tokio::task::JoinHandle<anyhow::Result<()>>> {
-    let limits: Arc<dyn monostack_auth::limits::LimitSource> = Arc::new(monostack_identity::validator::LocalLimits(identity.clone()));
+    let limits: Arc<dyn monostack_auth::limits::LimitSource> = Arc::new(monostack_identity::validator::LocalLimits::new(identity.clone()));
     let image = monostack_image::ImageService::open(config.clone(), Some(limits)).await?;
     let validator: monostack_auth::SharedValidator = Arc::new(monostack_identity::validator::LocalValidator(identity.clone()));
     let router = server::with_common_layers(

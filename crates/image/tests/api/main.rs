@@ -72,7 +72,7 @@ impl Cloud {
 }
 
 async fn open_image(identity: &TestCloud) -> Arc<ImageService> {
-    let limits: Arc<dyn monostack_auth::limits::LimitSource> = Arc::new(monostack_identity::validator::LocalLimits(identity.identity.clone()));
+    let limits: Arc<dyn monostack_auth::limits::LimitSource> = Arc::new(monostack_identity::validator::LocalLimits::new(identity.identity.clone()));
     ImageService::open(identity.identity.config.clone(), Some(limits)).await.expect("open image")
 }
 
