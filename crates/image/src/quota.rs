@@ -6,6 +6,7 @@ use crate::ImageService;
 use axum::http::StatusCode;
 use monostack_auth::AuthError;
 use monostack_common::ApiError;
+use serde_json::{json, Value};
 use std::collections::HashMap;
 
 pub const COUNT_TOTAL: &str = "image_count_total";
@@ -32,13 +33,23 @@ fn over_quota(resource: &str, limit: i64, usage: i64, delta: i64) -> ApiError {
     )
 }
 
+/// What `project` uses of `resource`: images for the counts, bytes for the sizes.
+async fn usage(service: &ImageService, project: &str, resource: &str) -> Result<i64, ApiError> {
+    match resource {
+        COUNT_TOTAL => images::count_owned(&service.db, project, None).await,
+        COUNT_UPLOADING => images::count_owned(&service.db, project, Some(UPLOADING)).await,
+        SIZE_TOTAL => images::bytes_owned(&service.db, project).await,
+        _ => staged_bytes(service, project).await,
+    }
+}
+
 /// Before creating an image for `project`.
 pub async fn check_create(service: &ImageService, project: &str) -> Result<(), ApiError> {
     let limits = limits_of(service, project).await?;
     if let Some(&limit) = limits.get(COUNT_TOTAL) {
-        let usage = images::count_owned(&service.db, project, None).await?;
-        if usage + 1 > limit {
-            return Err(over_quota(COUNT_TOTAL, limit, usage, 1));
+        let used = usage(service, project, COUNT_TOTAL).await?;
+        if used + 1 > limit {
+            return Err(over_quota(COUNT_TOTAL, limit, used, 1));
         }
     }
     Ok(())
@@ -49,25 +60,35 @@ pub async fn check_create(service: &ImageService, project: &str) -> Result<(), A
 pub async fn check_upload(service: &ImageService, project: &str, staging: bool, known_size: Option<u64>) -> Result<Option<u64>, ApiError> {
     let limits = limits_of(service, project).await?;
     if let Some(&limit) = limits.get(COUNT_UPLOADING) {
-        let usage = images::count_owned(&service.db, project, Some(UPLOADING)).await?;
+        let used = usage(service, project, COUNT_UPLOADING).await?;
         // The image being uploaded is already counted when it is saving.
-        if usage > limit {
-            return Err(over_quota(COUNT_UPLOADING, limit, usage, 1));
+        if used > limit {
+            return Err(over_quota(COUNT_UPLOADING, limit, used, 1));
         }
     }
     let resource = if staging { STAGE_TOTAL } else { SIZE_TOTAL };
     let Some(&limit_mib) = limits.get(resource) else { return Ok(None) };
-    let usage = if staging {
-        staged_bytes(service, project).await?
-    } else {
-        images::bytes_owned(&service.db, project).await?
-    };
+    let used = usage(service, project, resource).await?;
     let limit = limit_mib.saturating_mul(MIB);
     let delta = known_size.map(|s| i64::try_from(s).unwrap_or(i64::MAX)).unwrap_or(0);
-    if usage.saturating_add(delta) > limit {
-        return Err(over_quota(resource, limit_mib, usage / MIB, (delta + MIB - 1) / MIB));
+    if used.saturating_add(delta) > limit {
+        return Err(over_quota(resource, limit_mib, used / MIB, (delta + MIB - 1) / MIB));
     }
-    Ok(Some(u64::try_from(limit - usage).unwrap_or(0)))
+    Ok(Some(u64::try_from(limit - used).unwrap_or(0)))
+}
+
+/// `/v2/info/usage`: each resource's limit (-1 when unlimited) and usage, sizes in MiB.
+pub async fn report(service: &ImageService, project: &str) -> Result<Value, ApiError> {
+    let limits = limits_of(service, project).await?;
+    let mut out = serde_json::Map::new();
+    for resource in [SIZE_TOTAL, STAGE_TOTAL, COUNT_TOTAL, COUNT_UPLOADING] {
+        let mut used = usage(service, project, resource).await?;
+        if matches!(resource, SIZE_TOTAL | STAGE_TOTAL) {
+            used /= MIB;
+        }
+        out.insert(resource.into(), json!({"limit": limits.get(resource).copied().unwrap_or(-1), "usage": used}));
+    }
+    Ok(Value::Object(out))
 }
 
 /// Bytes `project` has staged and not yet imported.

@@ -208,7 +208,7 @@ async fn download(S(state): S<State>, Authenticated(ctx): Authenticated, Path(id
     let h = resp.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"));
     h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
-    let length = range.map_or(size, |r| r.len());
+    let length = range.map_or(size, |r| r.byte_count());
     h.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
     match range {
         Some(r) => {

@@ -13,6 +13,7 @@ use axum::{Json, Router};
 use monostack_auth::middleware::Authenticated;
 use monostack_common::pagination::PageRequest;
 use monostack_common::time::now_micros;
+use monostack_common::json::parse_json;
 use monostack_common::ApiError;
 use serde_json::{json, Value};
 
@@ -34,20 +35,11 @@ pub fn import_headers(state: &State, headers: &mut HeaderMap) {
 }
 
 async fn create(S(state): S<State>, Authenticated(ctx): Authenticated, body: Bytes) -> ApiResult<Response> {
-    let body: Value = serde_json::from_slice(&body).map_err(|e| ApiError::bad_request(format!("Malformed JSON in request body: {e}")))?;
+    let body: Value = parse_json(&body)?;
     let Value::Object(fields) = body else {
         return Err(ApiError::bad_request("Request body must be a JSON object"));
     };
-    let now = now_micros();
-    let mut img = ImageRecord {
-        id: uuid::Uuid::new_v4().to_string(),
-        status: "queued".into(),
-        visibility: "shared".into(),
-        owner: ctx.project_id.clone(),
-        created_at: now,
-        updated_at: now,
-        ..Default::default()
-    };
+    let mut img = ImageRecord::new(ctx.project_id.clone(), "queued");
     for (name, value) in &fields {
         if name == "id" {
             img.id = requested_id(value)?;
@@ -112,10 +104,10 @@ async fn list(S(state): S<State>, Authenticated(ctx): Authenticated, RawQuery(ra
     let viewer = Viewer { project_id: ctx.project_id.clone(), is_admin: state.is_admin(&ctx) };
     let all = list_db::list(&state.db, &viewer, &req.query).await?;
     let page = PageRequest { limit: Some(req.limit), marker: req.marker.clone() };
-    let (items, more) = page.apply(all, |i| i.id.as_str()).map_err(|_| {
+    let (mut items, more) = page.apply(all, |i| i.id.as_str()).map_err(|_| {
         ApiError::bad_request(format!("Invalid marker. Image {} could not be found.", req.marker.clone().unwrap_or_default()))
     })?;
-    let items = list_db::with_details(&state.db, items).await?;
+    image_db::load_details(&state.db, &mut items).await?;
     let mut body = json!({
         "images": items.iter().map(view::image).collect::<Vec<_>>(),
         "first": "/v2/images",

@@ -1,7 +1,8 @@
 //! `POST /v2/images/{id}/import`: interoperable image import (glance-direct, web-download,
 //! copy-image). Accepted with 202; the work runs in the background (see [`crate::import`]).
 
-use super::{ApiResult, State};
+use super::{ApiResult, Found, State};
+use monostack_auth::AuthContext;
 use crate::db::images as image_db;
 use crate::db::tasks::Task;
 use crate::import::{self, Method};
@@ -13,6 +14,7 @@ use axum::http::StatusCode;
 use axum::routing::post;
 use axum::Router;
 use monostack_auth::middleware::Authenticated;
+use monostack_common::json::parse_json;
 use monostack_common::ApiError;
 use serde_json::Value;
 
@@ -44,9 +46,9 @@ fn parse_method(body: &Value) -> ApiResult<Method> {
 }
 
 /// The stores named by `stores` / `all_stores`; every one must exist.
-fn target_stores(state: &State, body: &Value) -> ApiResult<Vec<String>> {
+fn target_stores(state: &State, body: &Value, all_stores: bool) -> ApiResult<Vec<String>> {
     let known = state.store.id().to_string();
-    if body.get("all_stores").and_then(Value::as_bool) == Some(true) {
+    if all_stores {
         return Ok(vec![known]);
     }
     let Some(list) = body.get("stores") else { return Ok(vec![known]) };
@@ -62,6 +64,33 @@ fn target_stores(state: &State, body: &Value) -> ApiResult<Vec<String>> {
     Ok(names)
 }
 
+/// Checks that `method` may run on the image now; returns the status it starts from.
+fn precondition(state: &State, method: &Method, found: &Found, ctx: &AuthContext, stores: &[String], all_stores: bool) -> ApiResult<&'static str> {
+    let (action, from) = match method {
+        Method::GlanceDirect => ("modify_image", "uploading"),
+        Method::WebDownload(_) => ("modify_image", "queued"),
+        Method::CopyImage => ("copy_image", "active"),
+    };
+    state.authorize_on(action, found, ctx)?;
+    let img = &found.image;
+    if img.status != from {
+        let id = &img.id;
+        let why = match method {
+            Method::GlanceDirect => format!("Image {id} is not staged (status {}); stage its data first", img.status),
+            Method::WebDownload(_) => format!("Image {id} must be queued to import with web-download, not {}", img.status),
+            Method::CopyImage => format!("Image {id} must be active to be copied, not {}", img.status),
+        };
+        return Err(ApiError::conflict(why));
+    }
+    if *method == Method::CopyImage && !all_stores {
+        let present: Vec<&str> = img.stores.as_deref().unwrap_or("").split(',').collect();
+        if let Some(s) = stores.iter().find(|s| present.contains(&s.as_str())) {
+            return Err(ApiError::conflict(format!("Image {} is already present in store {s}", img.id)));
+        }
+    }
+    Ok(from)
+}
+
 async fn start(
     S(state): S<State>,
     Authenticated(ctx): Authenticated,
@@ -69,43 +98,16 @@ async fn start(
     Path(id): Path<String>,
     body: Bytes,
 ) -> ApiResult<StatusCode> {
-    let body: Value = serde_json::from_slice(&body).map_err(|e| ApiError::bad_request(format!("Malformed JSON in request body: {e}")))?;
+    let body: Value = parse_json(&body)?;
     let method = parse_method(&body)?;
     if !state.config.image.enabled_import_methods.iter().any(|m| m == method.name()) {
         return Err(ApiError::bad_request(format!("Import method {} is not enabled", method.name())));
     }
-    let stores = target_stores(&state, &body)?;
+    // With all_stores, Glance skips the stores that already hold the image.
+    let all_stores = body.get("all_stores").and_then(Value::as_bool) == Some(true);
+    let stores = target_stores(&state, &body, all_stores)?;
     let found = state.find(&id, &ctx).await?;
-    let img = &found.image;
-    let from = match &method {
-        Method::GlanceDirect => {
-            state.authorize_on("modify_image", &found, &ctx)?;
-            if img.status != "uploading" {
-                return Err(ApiError::conflict(format!("Image {id} is not staged (status {}); stage its data first", img.status)));
-            }
-            "uploading"
-        }
-        Method::WebDownload(_) => {
-            state.authorize_on("modify_image", &found, &ctx)?;
-            if img.status != "queued" {
-                return Err(ApiError::conflict(format!("Image {id} must be queued to import with web-download, not {}", img.status)));
-            }
-            "queued"
-        }
-        Method::CopyImage => {
-            state.authorize_on("copy_image", &found, &ctx)?;
-            if img.status != "active" {
-                return Err(ApiError::conflict(format!("Image {id} must be active to be copied, not {}", img.status)));
-            }
-            // With all_stores, Glance skips the stores that already hold the image.
-            let all_stores = body.get("all_stores").and_then(Value::as_bool) == Some(true);
-            let present: Vec<&str> = img.stores.as_deref().unwrap_or("").split(',').collect();
-            if let Some(s) = stores.iter().find(|s| present.contains(&s.as_str())).filter(|_| !all_stores) {
-                return Err(ApiError::conflict(format!("Image {id} is already present in store {s}")));
-            }
-            "active"
-        }
-    };
+    let from = precondition(&state, &method, &found, &ctx, &stores, all_stores)?;
     // Glance's progress markers: the stores still to do, and those that failed.
     let mut img = found.image.clone();
     let pending = if from == "active" { String::new() } else { stores.join(",") };

@@ -1,7 +1,6 @@
 //! `/v2/info/*`: the import methods, the stores, and the caller's quota usage.
 
 use super::{ApiResult, State};
-use crate::db::images as image_db;
 use crate::quota;
 use axum::extract::State as S;
 use axum::routing::get;
@@ -43,16 +42,5 @@ async fn stores_detail(S(state): S<State>, Authenticated(ctx): Authenticated) ->
 
 async fn usage(S(state): S<State>, Authenticated(ctx): Authenticated) -> ApiResult<Json<Value>> {
     let project = ctx.project_id.clone().unwrap_or_default();
-    let limits = match &state.limits {
-        Some(source) => source.project_limits("image", &project).await.unwrap_or_default(),
-        None => Default::default(),
-    };
-    let limit = |name: &str| limits.get(name).copied().unwrap_or(-1);
-    let mib = 1 << 20;
-    let usage = json!({
-        quota::SIZE_TOTAL: {"limit": limit(quota::SIZE_TOTAL), "usage": image_db::bytes_owned(&state.db, &project).await? / mib},
-        quota::COUNT_TOTAL: {"limit": limit(quota::COUNT_TOTAL), "usage": image_db::count_owned(&state.db, &project, None).await?},
-        quota::COUNT_UPLOADING: {"limit": limit(quota::COUNT_UPLOADING), "usage": image_db::count_owned(&state.db, &project, Some(&["saving", "uploading", "importing"])).await?},
-    });
-    Ok(Json(json!({"usage": usage})))
+    Ok(Json(json!({"usage": quota::report(&state, &project).await?})))
 }

@@ -10,6 +10,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use monostack_auth::middleware::Authenticated;
 use monostack_auth::AuthContext;
+use monostack_common::json::parse_json;
 use monostack_common::ApiError;
 use serde_json::{json, Value};
 
@@ -32,7 +33,7 @@ fn is_owner(found: &Found, ctx: &AuthContext) -> bool {
 }
 
 fn body_field(body: &[u8], field: &str) -> ApiResult<String> {
-    let doc: Value = serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("Malformed JSON in request body: {e}")))?;
+    let doc: Value = parse_json(body)?;
     doc.get(field)
         .and_then(Value::as_str)
         .map(str::to_string)

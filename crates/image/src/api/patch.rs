@@ -5,6 +5,7 @@
 use super::attributes;
 use crate::db::ImageRecord;
 use axum::http::{header, HeaderMap, StatusCode};
+use monostack_common::json::parse_json;
 use monostack_common::ApiError;
 use serde_json::Value;
 
@@ -40,7 +41,7 @@ pub fn parse(headers: &HeaderMap, body: &[u8]) -> Result<Vec<Op>, ApiError> {
             ))
         }
     };
-    let doc: Value = serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("Malformed JSON in request body: {e}")))?;
+    let doc: Value = parse_json(body)?;
     let items = doc.as_array().ok_or_else(|| ApiError::bad_request("A JSON patch must be a list of operations"))?;
     items.iter().map(|item| parse_op(item, v21)).collect()
 }

@@ -13,7 +13,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use monostack_auth::middleware::Authenticated;
 use monostack_auth::AuthContext;
-use monostack_common::time::now_micros;
+use monostack_common::json::parse_json;
 use monostack_common::ApiError;
 use serde_json::{json, Value};
 
@@ -59,23 +59,14 @@ async fn show(S(state): S<State>, Authenticated(ctx): Authenticated, Path(id): P
 /// its data from `import_from`.
 async fn create(S(state): S<State>, Authenticated(ctx): Authenticated, body: Bytes) -> ApiResult<Response> {
     legacy_access(&state, "add_task", &ctx)?;
-    let body: Value = serde_json::from_slice(&body).map_err(|e| ApiError::bad_request(format!("Malformed JSON in request body: {e}")))?;
+    let body: Value = parse_json(&body)?;
     if body.get("type").and_then(Value::as_str) != Some("import") {
         return Err(ApiError::bad_request("Task type must be 'import'"));
     }
     let input = body.get("input").and_then(Value::as_object).ok_or_else(|| ApiError::bad_request("Task needs an 'input' object"))?;
     let uri = input.get("import_from").and_then(Value::as_str).ok_or_else(|| ApiError::bad_request("Task input needs 'import_from'"))?;
     let uri = download_url(uri)?;
-    let now = now_micros();
-    let mut img = ImageRecord {
-        id: uuid::Uuid::new_v4().to_string(),
-        status: "importing".into(),
-        visibility: "shared".into(),
-        owner: ctx.project_id.clone(),
-        created_at: now,
-        updated_at: now,
-        ..Default::default()
-    };
+    let mut img = ImageRecord::new(ctx.project_id.clone(), "importing");
     if let Some(props) = input.get("image_properties").and_then(Value::as_object) {
         for (name, value) in props {
             attributes::set(&mut img, name, value)?;

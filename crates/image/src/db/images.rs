@@ -36,6 +36,22 @@ pub struct ImageRecord {
     pub tags: BTreeSet<String>,
 }
 
+impl ImageRecord {
+    /// A new image of `owner` in `status`, with Glance's defaults (visibility `shared`).
+    pub fn new(owner: Option<String>, status: &str) -> Self {
+        let now = now_micros();
+        ImageRecord {
+            id: uuid::Uuid::new_v4().to_string(),
+            status: status.into(),
+            visibility: "shared".into(),
+            owner,
+            created_at: now,
+            updated_at: now,
+            ..Default::default()
+        }
+    }
+}
+
 pub const COLUMNS: &str = "id, name, status, visibility, owner, size, virtual_size, checksum, os_hash_algo, os_hash_value, disk_format, container_format, min_disk, min_ram, protected, os_hidden, stores, location, created_at, updated_at, deleted";
 
 pub fn from_row(row: &AnyRow) -> Result<ImageRecord, ApiError> {
@@ -122,13 +138,11 @@ pub async fn load_details(db: &Database, images: &mut [ImageRecord]) -> Result<(
     Ok(())
 }
 
-/// Binds the core columns of `img` in [`COLUMNS`] order.
-fn bind_core<'q>(
-    q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
-    img: &ImageRecord,
-) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
-    q.bind(img.id.clone())
-        .bind(img.name.clone())
+type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
+
+/// Binds every column of `img` after `id`, in [`COLUMNS`] order.
+fn bind_attributes<'q>(q: AnyQuery<'q>, img: &ImageRecord) -> AnyQuery<'q> {
+    q.bind(img.name.clone())
         .bind(img.status.clone())
         .bind(img.visibility.clone())
         .bind(img.owner.clone())
@@ -154,7 +168,7 @@ pub async fn insert(db: &Database, img: &ImageRecord) -> Result<(), ApiError> {
     let mut tx = db.pool.begin().await?;
     let marks = vec!["?"; COLUMNS.split(',').count()].join(", ");
     let sql = db.sql(&format!("INSERT INTO images ({COLUMNS}) VALUES ({marks})")).into_owned();
-    bind_core(sqlx::query(&sql), img).execute(&mut *tx).await?;
+    bind_attributes(sqlx::query(&sql).bind(img.id.clone()), img).execute(&mut *tx).await?;
     write_details(db, &mut tx, img).await?;
     tx.commit().await?;
     Ok(())
@@ -166,29 +180,7 @@ pub async fn save(db: &Database, img: &ImageRecord, expected_status: &str) -> Re
     let mut tx = db.pool.begin().await?;
     let sets = COLUMNS.split(", ").skip(1).map(|c| format!("{c} = ?")).collect::<Vec<_>>().join(", ");
     let sql = db.sql(&format!("UPDATE images SET {sets} WHERE id = ? AND status = ?")).into_owned();
-    let q = sqlx::query(&sql)
-        .bind(img.name.clone())
-        .bind(img.status.clone())
-        .bind(img.visibility.clone())
-        .bind(img.owner.clone())
-        .bind(img.size)
-        .bind(img.virtual_size)
-        .bind(img.checksum.clone())
-        .bind(img.os_hash_algo.clone())
-        .bind(img.os_hash_value.clone())
-        .bind(img.disk_format.clone())
-        .bind(img.container_format.clone())
-        .bind(img.min_disk)
-        .bind(img.min_ram)
-        .bind(flag(img.protected))
-        .bind(flag(img.os_hidden))
-        .bind(img.stores.clone())
-        .bind(img.location.clone())
-        .bind(img.created_at)
-        .bind(img.updated_at)
-        .bind(flag(img.deleted))
-        .bind(img.id.clone())
-        .bind(expected_status.to_string());
+    let q = bind_attributes(sqlx::query(&sql), img).bind(img.id.clone()).bind(expected_status.to_string());
     if q.execute(&mut *tx).await?.rows_affected() == 0 {
         return Ok(false);
     }
@@ -249,7 +241,7 @@ pub async fn count_owned(db: &Database, owner: &str, statuses: Option<&[&str]>) 
     for s in statuses.unwrap_or(&[]) {
         q = q.bind(s.to_string());
     }
-    Ok(q.fetch_one(&db.pool).await?.int("n")?)
+    q.fetch_one(&db.pool).await?.int("n")
 }
 
 /// Bytes of image data `owner` keeps in the stores. Summed here, not in SQL, because SUM of a

@@ -1,6 +1,6 @@
 //! The image list query: Glance's visibility rules for the caller, the filters, and the order.
 
-use super::images::{from_row, load_details, ImageRecord, COLUMNS};
+use super::images::{from_row, ImageRecord, COLUMNS};
 use monostack_common::ApiError;
 use monostack_db::Database;
 
@@ -43,7 +43,7 @@ pub struct ListQuery {
 }
 
 /// Every image matching `query` that `viewer` may see, in order, with properties and tags
-/// left empty (load them with [`load_details`] for the page that is returned).
+/// left empty (load them with [`super::images::load_details`] for the page returned).
 pub async fn list(db: &Database, viewer: &Viewer, query: &ListQuery) -> Result<Vec<ImageRecord>, ApiError> {
     let mut clauses = vec!["deleted = 0".to_string()];
     let mut params: Vec<Param> = Vec::new();
@@ -128,10 +128,4 @@ fn visibility_clause(viewer: &Viewer, query: &ListQuery, clauses: &mut Vec<Strin
             params.extend(member_params);
         }
     }
-}
-
-/// Loads the properties and tags of a page of images.
-pub async fn with_details(db: &Database, mut page: Vec<ImageRecord>) -> Result<Vec<ImageRecord>, ApiError> {
-    load_details(db, &mut page).await?;
-    Ok(page)
 }

@@ -7,10 +7,12 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use futures::StreamExt;
 use std::path::{Path, PathBuf};
-use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
+use tokio::io::{AsyncSeekExt, AsyncWriteExt};
 
 /// Read size of downloads: large reads keep the disk and the socket busy with few wake-ups.
 const READ_CHUNK: usize = 1 << 20;
+/// Chunks read ahead of the socket.
+const READ_AHEAD: usize = 4;
 
 pub struct FilesystemStore {
     id: String,
@@ -60,10 +62,11 @@ impl Store for FilesystemStore {
         let remaining = match range {
             Some(r) => {
                 file.seek(std::io::SeekFrom::Start(r.first)).await?;
-                r.len()
+                r.byte_count()
             }
             None => file.metadata().await?.len(),
         };
+        let file = file.try_into_std().map_err(|_| std::io::Error::other("image file still busy after seeking"))?;
         Ok(read_stream(file, remaining))
     }
 
@@ -94,30 +97,43 @@ impl Store for FilesystemStore {
     }
 }
 
-/// Streams `remaining` bytes of `file` from its current position in large reads.
-fn read_stream(file: tokio::fs::File, remaining: u64) -> ByteStream {
-    futures::stream::unfold((file, remaining), |(mut file, remaining)| async move {
-        if remaining == 0 {
-            return None;
-        }
-        let want = remaining.min(READ_CHUNK as u64) as usize;
-        let mut buf = bytes::BytesMut::zeroed(want);
-        let mut filled = 0;
-        while filled < want {
-            match file.read(&mut buf[filled..]).await {
-                Ok(0) => break,
-                Ok(n) => filled += n,
-                Err(e) => return Some((Err(e), (file, 0))),
+/// Streams `remaining` bytes of `file` from its current position. A blocking thread reads
+/// ahead in large chunks while the socket sends the previous ones; it stops when the
+/// receiver goes away (the client hung up).
+fn read_stream(mut file: std::fs::File, remaining: u64) -> ByteStream {
+    let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(READ_AHEAD);
+    tokio::task::spawn_blocking(move || {
+        let mut left = remaining;
+        while left > 0 {
+            let chunk = read_chunk(&mut file, left.min(READ_CHUNK as u64) as usize);
+            let stop = chunk.is_err();
+            if let Ok(c) = &chunk {
+                left -= c.len() as u64;
+            }
+            if tx.blocking_send(chunk).is_err() || stop {
+                return;
             }
         }
-        if filled == 0 {
-            let e = std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "image file is shorter than recorded");
-            return Some((Err(e), (file, 0)));
+    });
+    futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|item| (item, rx)) }).boxed()
+}
+
+/// Reads up to `want` bytes; an empty read before the end is an error (a truncated file).
+fn read_chunk(file: &mut std::fs::File, want: usize) -> std::io::Result<Bytes> {
+    use std::io::Read;
+    let mut buf = bytes::BytesMut::zeroed(want);
+    let mut filled = 0;
+    while filled < want {
+        match file.read(&mut buf[filled..])? {
+            0 => break,
+            n => filled += n,
         }
-        buf.truncate(filled);
-        Some((Ok(buf.freeze()), (file, remaining - filled as u64)))
-    })
-    .boxed()
+    }
+    if filled == 0 {
+        return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "image file is shorter than recorded"));
+    }
+    buf.truncate(filled);
+    Ok(buf.freeze())
 }
 
 struct FileWriter {

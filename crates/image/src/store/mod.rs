@@ -29,11 +29,9 @@ pub struct ByteRange {
 }
 
 impl ByteRange {
-    pub fn len(&self) -> u64 {
+    /// Bytes in the range (never zero: both ends are included).
+    pub fn byte_count(&self) -> u64 {
         self.last - self.first + 1
-    }
-    pub fn is_empty(&self) -> bool {
-        false
     }
 }
 
