@@ -13,6 +13,8 @@
 set -euo pipefail
 # shellcheck source=tools/lib/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../tools/lib/common.sh"
+# shellcheck source=benches/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 duration=20s
 connections=16
@@ -37,44 +39,13 @@ TMP=$(mktemp -d)
 trap 'cloud_stop >/dev/null 2>&1 || true; rm -rf "$TMP"' EXIT
 trap 'exit 130' INT TERM
 
-# --- the cloud --------------------------------------------------------------------------
-if identity_ready; then
-    openrc="$(state_dir)/openrc"
-    [ -z "${MONOSTACK_CLOUDS_YAML:-}" ] || openrc="$(dirname "$MONOSTACK_CLOUDS_YAML")/openrc"
-    [ -r "$openrc" ] || die "a cloud answers on port $(identity_port), but there is no $openrc to log in with (set MONOSTACK__DEFAULT__STATE_DIR)"
-    say "using the running cloud (credentials from $openrc)"
-    pid=$(ss -Hltnp "sport = :$(identity_port)" 2>/dev/null | grep -o 'pid=[0-9]*' | head -n1 | cut -d= -f2 || true)
-else
-    "$REPO_ROOT/tools/install-deps" --no-tempest --no-openstack --no-postgres
-    say "cargo build --release -p monostack"
-    cargo build --release -p monostack --manifest-path "$REPO_ROOT/Cargo.toml"
-    unset MONOSTACK_CONFIG MONOSTACK__DATABASE__CONNECTION
-    say "starting an all-in-one"
-    cloud_start || { [ -z "$CLOUD_LOG" ] || tail -n 40 "$CLOUD_LOG"; die "the cloud did not start"; }
-    openrc="$CLOUD_STATE/openrc"
-    pid=$CLOUD_PID
-fi
+# --- the cloud, and an admin token (project-scoped, password method) ---------------------
+bench_cloud
+pid=$SERVER_PID
 have wrk || die "wrk is missing: run tools/install-deps"
-have jq || die "jq is missing: run tools/install-deps"
-
-# Read the credentials in a subshell, so that nothing else from openrc sticks.
-read -r AUTH_URL USERNAME PASSWORD PROJECT USER_DOMAIN PROJECT_DOMAIN < <(
-    # shellcheck disable=SC1090
-    . "$openrc"
-    echo "${OS_AUTH_URL%/}" "$OS_USERNAME" "$OS_PASSWORD" "$OS_PROJECT_NAME" \
-        "${OS_USER_DOMAIN_NAME:-Default}" "${OS_PROJECT_DOMAIN_NAME:-Default}"
-)
-case "$AUTH_URL" in */v3) ;; *) AUTH_URL="$AUTH_URL/v3" ;; esac
-
-# --- an admin token, project-scoped, with the password method ---------------------------
-body=$(jq -nc --arg u "$USERNAME" --arg p "$PASSWORD" --arg pr "$PROJECT" --arg ud "$USER_DOMAIN" --arg pd "$PROJECT_DOMAIN" \
-    '{auth: {identity: {methods: ["password"], password: {user: {name: $u, password: $p, domain: {name: $ud}}}},
-             scope: {project: {name: $pr, domain: {name: $pd}}}}}')
-curl -sS -f -D "$TMP/headers" -o "$TMP/token.json" -H 'Content-Type: application/json' -d "$body" "$AUTH_URL/auth/tokens" ||
-    die "could not get a token from $AUTH_URL"
-TOKEN=$(tr -d '\r' <"$TMP/headers" | awk 'tolower($1) == "x-subject-token:" {print $2}')
+bench_admin_token
 PROJECT_ID=$(jq -r .token.project.id "$TMP/token.json")
-if [ -z "$TOKEN" ] || [ "$PROJECT_ID" = null ]; then die "no token or project id in the response"; fi
+[ "$PROJECT_ID" != null ] || die "no project id in the token"
 say "admin token for project $PROJECT_ID"
 
 # Sanity: each measured request succeeds once before it is measured.

@@ -18,6 +18,8 @@
 set -euo pipefail
 # shellcheck source=tools/lib/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../tools/lib/common.sh"
+# shellcheck source=benches/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 size_mib=1024
 check=0
@@ -56,46 +58,14 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# --- the cloud --------------------------------------------------------------------------
-if identity_ready; then
-    state=$(state_dir)
-    [ -z "${MONOSTACK_CLOUDS_YAML:-}" ] || state=$(dirname "$MONOSTACK_CLOUDS_YAML")
-    openrc="$state/openrc"
-    [ -r "$openrc" ] || die "a cloud answers on port $(identity_port), but there is no $openrc to log in with (set MONOSTACK__DEFAULT__STATE_DIR)"
-    say "using the running cloud (credentials from $openrc)"
-else
-    "$REPO_ROOT/tools/install-deps" --no-tempest --no-openstack --no-postgres
-    say "cargo build --release -p monostack"
-    cargo build --release -p monostack --manifest-path "$REPO_ROOT/Cargo.toml"
-    unset MONOSTACK_CONFIG MONOSTACK__DATABASE__CONNECTION
-    say "starting an all-in-one"
-    cloud_start || { [ -z "$CLOUD_LOG" ] || tail -n 40 "$CLOUD_LOG"; die "the cloud did not start"; }
-    state=$CLOUD_STATE
-    openrc="$CLOUD_STATE/openrc"
-fi
-have jq || die "jq is missing: run tools/install-deps"
+# --- the cloud, an admin token, and the image endpoint from its catalog -----------------
+bench_cloud
+state=$STATE
 [ -d "$state" ] || die "no state directory $state"
-
-# Read the credentials in a subshell, so that nothing else from openrc sticks.
-read -r AUTH_URL USERNAME PASSWORD PROJECT USER_DOMAIN PROJECT_DOMAIN < <(
-    # shellcheck disable=SC1090
-    . "$openrc"
-    echo "${OS_AUTH_URL%/}" "$OS_USERNAME" "$OS_PASSWORD" "$OS_PROJECT_NAME" \
-        "${OS_USER_DOMAIN_NAME:-Default}" "${OS_PROJECT_DOMAIN_NAME:-Default}"
-)
-case "$AUTH_URL" in */v3) ;; *) AUTH_URL="$AUTH_URL/v3" ;; esac
-
-# --- an admin token, and the image endpoint from its catalog ----------------------------
-body=$(jq -nc --arg u "$USERNAME" --arg p "$PASSWORD" --arg pr "$PROJECT" --arg ud "$USER_DOMAIN" --arg pd "$PROJECT_DOMAIN" \
-    '{auth: {identity: {methods: ["password"], password: {user: {name: $u, password: $p, domain: {name: $ud}}}},
-             scope: {project: {name: $pr, domain: {name: $pd}}}}}')
-curl -sS -f -D "$TMP/headers" -o "$TMP/token.json" -H 'Content-Type: application/json' -d "$body" "$AUTH_URL/auth/tokens" ||
-    die "could not get a token from $AUTH_URL"
-TOKEN=$(tr -d '\r' <"$TMP/headers" | awk 'tolower($1) == "x-subject-token:" {print $2}')
+bench_admin_token
 IMAGE_URL=$(jq -r '.token.catalog[] | select(.type == "image") | .endpoints[] | select(.interface == "public") | .url' \
     "$TMP/token.json" | head -n1)
 IMAGE_URL=${IMAGE_URL%/}
-[ -n "$TOKEN" ] || die "no token in the response"
 [ -n "$IMAGE_URL" ] || die "no public image endpoint in the catalog"
 code=$(curl -s -o /dev/null -w '%{http_code}' -H "X-Auth-Token: $TOKEN" "$IMAGE_URL/v2/images")
 [ "$code" = 200 ] || die "GET $IMAGE_URL/v2/images returned $code: is the image service running?"

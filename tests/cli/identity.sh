@@ -11,142 +11,19 @@ set -euo pipefail
 # shellcheck source=tools/lib/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../../tools/lib/common.sh"
 
-OSC="$OPENSTACK_VENV/bin/openstack"
-[ -x "$OSC" ] || die "no $OSC: run tools/install-deps first"
-have jq || die "jq is missing: run tools/install-deps first"
-have curl || die "curl is missing: run tools/install-deps first"
-
-CLOUDS=$(clouds_yaml)
-case "$CLOUDS" in /*) ;; *) CLOUDS="$PWD/$CLOUDS" ;; esac
-[ -f "$CLOUDS" ] || die "no clouds.yaml at $CLOUDS: is the cloud running? (or set MONOSTACK_CLOUDS_YAML)"
-CLOUD=${OS_CLOUD:-monostack}
-# Only clouds.yaml speaks for the admin: drop any OS_* left over from an openrc.
-while read -r var; do unset "$var"; done < <(compgen -e | grep '^OS_' || true)
-export OS_CLIENT_CONFIG_FILE="$CLOUDS" OS_CLOUD="$CLOUD"
-
-AUTH_URL=$("$OPENSTACK_VENV/bin/python" - "$CLOUDS" "$CLOUD" <<'EOF'
-import sys, yaml
-clouds = yaml.safe_load(open(sys.argv[1]))["clouds"]
-cloud = clouds.get(sys.argv[2]) or next(iter(clouds.values()))
-url = cloud["auth"]["auth_url"].rstrip("/")
-print(url if url.endswith("/v3") else url + "/v3")
-EOF
-)
-REGION=RegionOne
-S="$$$RANDOM" # per-run suffix
-TMP=$(mktemp -d)
-exec 3>&1 4>&2 # the exit trap reports here even when it fires inside a redirected command
-
-# --- helpers ----------------------------------------------------------------------------
-STEP=0
-# A failure inside $(...) ends only that subshell; it leaves this mark so that the next
-# check in the main shell stops the test too (an empty output must never pass a check).
-stop_if_failed() { [ ! -e "$TMP/failed" ] || exit 1; }
-step() {
-    stop_if_failed
-    STEP=$((STEP + 1))
-    printf '\n[%02d] %s\n' "$STEP" "$*"
-}
-ok() {
-    stop_if_failed
-    printf '     ok: %s\n' "$*"
-}
-fail() {
-    printf '     FAIL: %s\n' "$*" >&2
-    : >"$TMP/failed"
-    exit 1
-}
-
-# osc ARGS...: runs the openstack CLI as the admin of clouds.yaml; prints its stdout.
-# Any failure prints the command and its output, and ends the test.
-osc() { run_osc "$OSC" "$@"; }
+# shellcheck source=tests/cli/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # osc_bare ARGS...: the CLI without clouds.yaml, the credentials given as --os-* options
 # (a user's password, a token, an application credential).
 osc_bare() { run_osc env -u OS_CLOUD -u OS_CLIENT_CONFIG_FILE "$OSC" --os-auth-url "$AUTH_URL" \
     --os-identity-api-version 3 --os-region-name "$REGION" "$@"; }
-
-run_osc() {
-    if ! "$@" >"$TMP/out" 2>"$TMP/err"; then
-        printf '     command failed: %s\n' "$(printf '%q ' "$@")" >&2
-        sed 's/^/       | /' "$TMP/out" "$TMP/err" >&2
-        fail "the openstack command above failed"
-    fi
-    cat "$TMP/out"
-}
-
-# must_fail WHAT CMD...: CMD must exit non-zero; prints its combined output.
-must_fail() {
-    local what=$1
-    shift
-    stop_if_failed
-    if "$@" >"$TMP/out" 2>&1; then
-        sed 's/^/       | /' "$TMP/out" >&2
-        fail "$what: expected a failure, but it succeeded"
-    fi
-    cat "$TMP/out"
-}
-
-# eq WHAT ACTUAL EXPECTED
-eq() {
-    stop_if_failed
-    [ "$2" = "$3" ] || fail "$1: expected '$3', got '$2'"
-    ok "$1 = $3"
-}
-# contains WHAT HAYSTACK NEEDLE / lacks WHAT HAYSTACK NEEDLE
-contains() {
-    stop_if_failed
-    grep -qF -- "$3" <<<"$2" || {
-        printf '%s\n' "$2" | sed 's/^/       | /' >&2
-        fail "$1: '$3' not found"
-    }
-    ok "$1 has $3"
-}
-lacks() {
-    stop_if_failed
-    if grep -qF -- "$3" <<<"$2"; then
-        printf '%s\n' "$2" | sed 's/^/       | /' >&2
-        fail "$1: '$3' still there"
-    fi
-    ok "$1 lacks $3"
-}
-nonempty() {
-    stop_if_failed
-    if [ -z "$2" ] || [ "$2" = null ]; then fail "$1 is empty"; fi
-    if [ ${#2} -gt 48 ]; then ok "$1 = ${2:0:40}..."; else ok "$1 = $2"; fi
-}
-j() { jq -r "$1" <<<"$2"; } # j FILTER JSON
-
-# Cleanup on failure: deferred commands run last-in first-out, errors ignored.
-CLEANUP=()
-defer() { CLEANUP+=("$(printf '%q ' "$@")"); }
-on_exit() {
-    local rc=$?
-    exec 1>&3 2>&4
-    if [ "$rc" -ne 0 ] && [ ${#CLEANUP[@]} -gt 0 ]; then
-        echo
-        echo "cleaning up after the failure..."
-        local i
-        for ((i = ${#CLEANUP[@]} - 1; i >= 0; i--)); do
-            eval "${CLEANUP[$i]}" >/dev/null 2>&1 || true
-        done
-    fi
-    rm -rf "$TMP"
-    if [ "$rc" -eq 0 ]; then
-        echo
-        echo "identity CLI: all $STEP steps passed"
-    else
-        echo "identity CLI: FAILED at step $STEP" >&2
-    fi
-    exit "$rc"
-}
-trap on_exit EXIT
 cleanup_domain() { # disable, then delete
     "$OSC" domain set --disable "$1" || true
     "$OSC" domain delete "$1"
 }
 
-echo "identity CLI test against $AUTH_URL (clouds.yaml $CLOUDS, suffix $S)"
+cli_test_begin identity
 
 # --- tokens -----------------------------------------------------------------------------
 step "token issue"

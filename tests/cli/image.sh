@@ -14,21 +14,12 @@ set -euo pipefail
 # shellcheck source=tools/lib/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../../tools/lib/common.sh"
 
-OSC="$OPENSTACK_VENV/bin/openstack"
-GLANCE="$OPENSTACK_VENV/bin/glance"
-[ -x "$OSC" ] || die "no $OSC: run tools/install-deps first"
-[ -x "$GLANCE" ] || die "no $GLANCE: run tools/install-deps first"
-have jq || die "jq is missing: run tools/install-deps first"
-have curl || die "curl is missing: run tools/install-deps first"
-have qemu-img || die "qemu-img is missing: run tools/install-deps first"
+# shellcheck source=tests/cli/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-CLOUDS=$(clouds_yaml)
-case "$CLOUDS" in /*) ;; *) CLOUDS="$PWD/$CLOUDS" ;; esac
-[ -f "$CLOUDS" ] || die "no clouds.yaml at $CLOUDS: is the cloud running? (or set MONOSTACK_CLOUDS_YAML)"
-CLOUD=${OS_CLOUD:-monostack}
-# Only clouds.yaml speaks for the admin: drop any OS_* left over from an openrc.
-while read -r var; do unset "$var"; done < <(compgen -e | grep '^OS_' || true)
-export OS_CLIENT_CONFIG_FILE="$CLOUDS" OS_CLOUD="$CLOUD"
+GLANCE="$OPENSTACK_VENV/bin/glance"
+[ -x "$GLANCE" ] || die "no $GLANCE: run tools/install-deps first"
+have qemu-img || die "qemu-img is missing: run tools/install-deps first"
 
 # python-glanceclient does not read clouds.yaml: it gets the admin's credentials as OS_*
 # variables, one NAME=VALUE a line (OS_AUTH_URL first).
@@ -49,36 +40,8 @@ print("OS_IDENTITY_API_VERSION=3")
 EOF
 )
 [ "${#GLANCE_ENV[@]}" -gt 0 ] || die "could not read the admin's credentials from $CLOUDS"
-AUTH_URL=${GLANCE_ENV[0]#OS_AUTH_URL=}
-REGION=RegionOne
-S="$$$RANDOM" # per-run suffix
-TMP=$(mktemp -d)
-exec 3>&1 4>&2 # the exit trap reports here even when it fires inside a redirected command
 
-# --- helpers (the same as tests/cli/identity.sh) ----------------------------------------
-STEP=0
-# A failure inside $(...) ends only that subshell; it leaves this mark so that the next
-# check in the main shell stops the test too (an empty output must never pass a check).
-stop_if_failed() { [ ! -e "$TMP/failed" ] || exit 1; }
-step() {
-    stop_if_failed
-    STEP=$((STEP + 1))
-    printf '\n[%02d] %s\n' "$STEP" "$*"
-}
-ok() {
-    stop_if_failed
-    printf '     ok: %s\n' "$*"
-}
-fail() {
-    printf '     FAIL: %s\n' "$*" >&2
-    : >"$TMP/failed"
-    exit 1
-}
-
-# osc ARGS...: runs the openstack CLI as the admin of clouds.yaml; prints its stdout.
-# Any failure prints the command and its output, and ends the test.
-osc() { run_osc "$OSC" "$@"; }
-
+# --- helpers of this test (the common ones are in tests/cli/lib.sh) ----------------------
 # osc_member ARGS...: the openstack CLI as the member user of the second project (its
 # credentials as --os-* options). member_cli is the same without the checking, for must_fail.
 osc_member() { run_osc member_cli "$@"; }
@@ -96,57 +59,6 @@ glance_cli() (
     export "${GLANCE_ENV[@]}"
     exec "$GLANCE" "$@"
 )
-
-run_osc() {
-    if ! "$@" >"$TMP/out" 2>"$TMP/err"; then
-        printf '     command failed: %s\n' "$(printf '%q ' "$@")" >&2
-        sed 's/^/       | /' "$TMP/out" "$TMP/err" >&2
-        fail "the command above failed"
-    fi
-    cat "$TMP/out"
-}
-
-# must_fail WHAT CMD...: CMD must exit non-zero; prints its combined output.
-must_fail() {
-    local what=$1
-    shift
-    stop_if_failed
-    if "$@" >"$TMP/out" 2>&1; then
-        sed 's/^/       | /' "$TMP/out" >&2
-        fail "$what: expected a failure, but it succeeded"
-    fi
-    cat "$TMP/out"
-}
-
-# eq WHAT ACTUAL EXPECTED
-eq() {
-    stop_if_failed
-    [ "$2" = "$3" ] || fail "$1: expected '$3', got '$2'"
-    if [ ${#3} -gt 48 ]; then ok "$1 = ${3:0:40}..."; else ok "$1 = $3"; fi
-}
-# contains WHAT HAYSTACK NEEDLE / lacks WHAT HAYSTACK NEEDLE
-contains() {
-    stop_if_failed
-    grep -qF -- "$3" <<<"$2" || {
-        printf '%s\n' "$2" | sed 's/^/       | /' >&2
-        fail "$1: '$3' not found"
-    }
-    ok "$1 has $3"
-}
-lacks() {
-    stop_if_failed
-    if grep -qF -- "$3" <<<"$2"; then
-        printf '%s\n' "$2" | sed 's/^/       | /' >&2
-        fail "$1: '$3' still there"
-    fi
-    ok "$1 lacks $3"
-}
-nonempty() {
-    stop_if_failed
-    if [ -z "$2" ] || [ "$2" = null ]; then fail "$1 is empty"; fi
-    if [ ${#2} -gt 48 ]; then ok "$1 = ${2:0:40}..."; else ok "$1 = $2"; fi
-}
-j() { jq -r "$1" <<<"$2"; } # j FILTER JSON
 
 # same_bytes WHAT FILE EXPECTED-FILE
 same_bytes() {
@@ -183,36 +95,12 @@ md5_of() { md5sum "$1" | cut -d' ' -f1; }
 sha512_of() { sha512sum "$1" | cut -d' ' -f1; }
 virtual_size_of() { qemu-img info --output=json "$1" | jq -r '."virtual-size"'; }
 
-# Cleanup on failure: deferred commands run last-in first-out, errors ignored.
-CLEANUP=()
-defer() { CLEANUP+=("$(printf '%q ' "$@")"); }
-on_exit() {
-    local rc=$?
-    exec 1>&3 2>&4
-    if [ "$rc" -ne 0 ] && [ ${#CLEANUP[@]} -gt 0 ]; then
-        echo
-        echo "cleaning up after the failure..."
-        local i
-        for ((i = ${#CLEANUP[@]} - 1; i >= 0; i--)); do
-            eval "${CLEANUP[$i]}" >/dev/null 2>&1 || true
-        done
-    fi
-    rm -rf "$TMP"
-    if [ "$rc" -eq 0 ]; then
-        echo
-        echo "image CLI: all $STEP steps passed"
-    else
-        echo "image CLI: FAILED at step $STEP" >&2
-    fi
-    exit "$rc"
-}
-trap on_exit EXIT
 cleanup_image() { # a protected image must be unprotected first
     "$OSC" image set --unprotected "$1" || true
     "$OSC" image delete "$1"
 }
 
-echo "image CLI test against $AUTH_URL (clouds.yaml $CLOUDS, suffix $S)"
+cli_test_begin image
 
 # --- the image service ------------------------------------------------------------------
 step "token issue; the image endpoint in the catalog answers"
