@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use tokio::io::{AsyncSeekExt, AsyncWriteExt};
 
 /// Read size of downloads: large reads keep the disk and the socket busy with few wake-ups.
-const READ_CHUNK: usize = 1 << 20;
+const READ_CHUNK: usize = 4 << 20;
 /// Chunks read ahead of the socket.
 const READ_AHEAD: usize = 4;
 
@@ -119,21 +119,15 @@ fn read_stream(mut file: std::fs::File, remaining: u64) -> ByteStream {
 }
 
 /// Reads up to `want` bytes; an empty read before the end is an error (a truncated file).
+/// `read_to_end` fills the spare capacity directly, so the buffer is never zeroed first.
 fn read_chunk(file: &mut std::fs::File, want: usize) -> std::io::Result<Bytes> {
     use std::io::Read;
-    let mut buf = bytes::BytesMut::zeroed(want);
-    let mut filled = 0;
-    while filled < want {
-        match file.read(&mut buf[filled..])? {
-            0 => break,
-            n => filled += n,
-        }
-    }
-    if filled == 0 {
+    let mut buf = Vec::with_capacity(want);
+    file.take(want as u64).read_to_end(&mut buf)?;
+    if buf.is_empty() {
         return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "image file is shorter than recorded"));
     }
-    buf.truncate(filled);
-    Ok(buf.freeze())
+    Ok(Bytes::from(buf))
 }
 
 struct FileWriter {
