@@ -174,12 +174,175 @@ section! {
 }
 
 section! {
+    /// The placement service (Placement API): resource providers, inventories, allocations.
+    PlacementSection ("placement") {
+        /// Port of the placement API.
+        port: u16 = 8778,
+        /// Operator policy overrides (YAML); unset means <state_dir>/policy/placement.yaml if it exists.
+        policy_file: Option<PathBuf> = None,
+    }
+}
+
+section! {
+    /// The compute service (Nova): API, conductor and compute agents, and the hosts' resources.
+    ComputeSection ("compute") {
+        /// Port of the compute API, served at /v2.1.
+        port: u16 = 8774,
+        /// Operator policy overrides (YAML); unset means <state_dir>/policy/compute.yaml if it exists.
+        policy_file: Option<PathBuf> = None,
+        /// The virt driver of this node's compute agent: `fake` (simulated hypervisors).
+        compute_driver: String = "fake".into(),
+        /// Virtual CPU to physical CPU allocation ratio (Nova's cpu_allocation_ratio).
+        cpu_allocation_ratio: f64 = 16.0,
+        /// Virtual RAM to physical RAM allocation ratio (Nova's ram_allocation_ratio).
+        ram_allocation_ratio: f64 = 1.5,
+        /// Virtual disk to physical disk allocation ratio (Nova's disk_allocation_ratio).
+        disk_allocation_ratio: f64 = 1.0,
+        /// The availability zone of compute hosts that no aggregate puts in a zone (Nova's
+        /// default_availability_zone).
+        default_availability_zone: String = "nova".into(),
+        /// The availability zone shown for non-compute services (conductor, scheduler); never
+        /// listed to users (Nova's internal_service_availability_zone).
+        internal_service_availability_zone: String = "internal".into(),
+        /// Seconds between two heartbeats of a service (Nova's report_interval).
+        report_interval: u64 = 10,
+        /// A service whose last heartbeat is older than this many seconds is down (Nova's
+        /// service_down_time).
+        service_down_time: u64 = 60,
+        /// Seconds a deleted server is kept (SOFT_DELETED, restorable) before it is reclaimed;
+        /// 0 deletes at once (Nova's reclaim_instance_interval).
+        reclaim_instance_interval: u64 = 0,
+        /// Allow a resize to pick the server's current host (Nova's allow_resize_to_same_host;
+        /// useful on single-host clouds).
+        allow_resize_to_same_host: bool = false,
+    }
+}
+
+section! {
+    /// Default compute quotas per project (Nova's [quota]); -1 means unlimited. The quota
+    /// class `default` and per-project or per-user limits set through the API override them.
+    QuotaSection ("quota") {
+        /// Instances per project.
+        instances: i64 = 10,
+        /// Instance cores (vCPUs) per project.
+        cores: i64 = 20,
+        /// Megabytes of instance RAM per project.
+        ram: i64 = 51_200,
+        /// Metadata items per instance.
+        metadata_items: i64 = 128,
+        /// Injected files per instance.
+        injected_files: i64 = 5,
+        /// Bytes of content per injected file.
+        injected_file_content_bytes: i64 = 10_240,
+        /// Characters in an injected file's path.
+        injected_file_path_length: i64 = 255,
+        /// Key pairs per user.
+        key_pairs: i64 = 100,
+        /// Server groups per project.
+        server_groups: i64 = 10,
+        /// Servers per server group.
+        server_group_members: i64 = 10,
+    }
+}
+
+section! {
+    /// The compute scheduler: how placement candidates are filtered and weighed.
+    SchedulerSection ("scheduler") {
+        /// How many hosts a build may try before it ends in ERROR (Nova's max_attempts).
+        max_attempts: u32 = 3,
+    }
+}
+
+section! {
+    /// The filter scheduler: the filters every host must pass and the weighers that rank the
+    /// survivors (Nova's [filter_scheduler]).
+    FilterSchedulerSection ("filter_scheduler") {
+        /// Filters applied in this order; each one's survivors feed the next (Nova's
+        /// enabled_filters). Also known: CoreFilter, AggregateInstanceExtraSpecsFilter,
+        /// AggregateMultiTenancyIsolation, AggregateImagePropertiesIsolation, SameHostFilter,
+        /// DifferentHostFilter, IsolatedHostsFilter, NumInstancesFilter,
+        /// AggregateNumInstancesFilter, AggregateRamFilter, AggregateDiskFilter,
+        /// AggregateCoreFilter, AllHostsFilter. An unknown name stops the start-up.
+        enabled_filters: Vec<String> = [
+            "RetryFilter", "AvailabilityZoneFilter", "RamFilter", "DiskFilter", "ComputeFilter",
+            "ComputeCapabilitiesFilter", "ImagePropertiesFilter", "ServerGroupAntiAffinityFilter",
+            "ServerGroupAffinityFilter",
+        ].map(String::from).to_vec(),
+        /// Weighers that rank the hosts left after filtering (Nova's weight_classes): RAMWeigher,
+        /// CPUWeigher, DiskWeigher, ServerGroupSoftAffinityWeigher,
+        /// ServerGroupSoftAntiAffinityWeigher.
+        weight_classes: Vec<String> = [
+            "RAMWeigher", "CPUWeigher", "DiskWeigher", "ServerGroupSoftAffinityWeigher",
+            "ServerGroupSoftAntiAffinityWeigher",
+        ].map(String::from).to_vec(),
+        /// Weight of free RAM; positive spreads instances, negative stacks them. Aggregate
+        /// metadata `ram_weight_multiplier` overrides it per host.
+        ram_weight_multiplier: f64 = 1.0,
+        /// Weight of free vCPUs; positive spreads, negative stacks.
+        cpu_weight_multiplier: f64 = 1.0,
+        /// Weight of free disk; positive spreads, negative stacks.
+        disk_weight_multiplier: f64 = 1.0,
+        /// Weight of a soft-affinity group's members already on a host.
+        soft_affinity_weight_multiplier: f64 = 1.0,
+        /// Weight against a soft-anti-affinity group's members already on a host.
+        soft_anti_affinity_weight_multiplier: f64 = 1.0,
+        /// The host is picked at random among this many best-weighed hosts (1: always the best).
+        host_subset_size: u32 = 1,
+        /// Shuffle the hosts that share the best weight before picking.
+        shuffle_best_same_weighed_hosts: bool = false,
+        /// Architecture ImagePropertiesFilter assumes for images without hw_architecture.
+        image_properties_default_architecture: Option<String> = None,
+        /// AggregateImagePropertiesIsolation compares only aggregate metadata keys in this
+        /// namespace; unset compares every key.
+        aggregate_image_properties_isolation_namespace: Option<String> = None,
+        /// Separator between that namespace and the key.
+        aggregate_image_properties_isolation_separator: String = ".".into(),
+        /// IsolatedHostsFilter: images that may only run on isolated_hosts.
+        isolated_images: Vec<String> = Vec::new(),
+        /// IsolatedHostsFilter: hosts reserved for isolated_images.
+        isolated_hosts: Vec<String> = Vec::new(),
+        /// IsolatedHostsFilter: isolated hosts refuse every other image.
+        restrict_isolated_hosts_to_isolated_images: bool = true,
+        /// NumInstancesFilter: most instances a host may run.
+        max_instances_per_host: u32 = 50,
+    }
+}
+
+section! {
+    /// The fake virt driver (compute_driver = "fake"): hypervisors simulated in memory, for
+    /// tests and scale simulations. Durable state stays in the database.
+    FakeDriverSection ("fake_driver") {
+        /// How many hypervisor nodes this compute agent simulates.
+        node_count: u32 = 1,
+        /// Node names are this prefix followed by 1..node_count (fake-1, fake-2, ...).
+        node_name_prefix: String = "fake-".into(),
+        /// vCPUs of each node.
+        vcpus: u32 = 32,
+        /// RAM of each node, in MiB.
+        memory_mb: u64 = 65_536,
+        /// Local disk of each node, in GiB.
+        local_gb: u64 = 1_000,
+        /// Hypervisor type each node reports (what ImagePropertiesFilter matches img_hv_type to).
+        hypervisor_type: String = "fake".into(),
+        /// Hypervisor version each node reports, as Nova encodes it (1000 = 1.0, 6002000 = 6.2.0).
+        hypervisor_version: u64 = 1_000,
+        /// CPU architecture each node reports.
+        cpu_arch: String = "x86_64".into(),
+        /// Simulated duration of a spawn, in milliseconds.
+        spawn_delay_ms: u64 = 0,
+        /// Simulated duration of every other instance operation, in milliseconds.
+        action_delay_ms: u64 = 0,
+        /// Spawns on these nodes fail (to exercise rescheduling).
+        fail_spawn_on_nodes: Vec<String> = Vec::new(),
+        /// Spawns of instances whose display name or instance name matches this regular
+        /// expression fail.
+        fail_spawn_name_regex: Option<String> = None,
+    }
+}
+
+section! {
     /// Catalog ports of services that are registered from day one.
     CatalogSection ("catalog") {
-        /// Compute API port (Nova), served at /v2.1.
-        compute_port: u16 = 8774,
-        /// Placement API port.
-        placement_port: u16 = 8778,
         /// Block storage API port (Cinder), served at /v3.
         volume_port: u16 = 8776,
         /// Networking API port (Neutron).
@@ -198,6 +361,12 @@ pub struct Config {
     pub identity: IdentitySection,
     pub keystone_authtoken: AuthTokenSection,
     pub image: ImageSection,
+    pub placement: PlacementSection,
+    pub compute: ComputeSection,
+    pub quota: QuotaSection,
+    pub scheduler: SchedulerSection,
+    pub filter_scheduler: FilterSchedulerSection,
+    pub fake_driver: FakeDriverSection,
     pub catalog: CatalogSection,
 }
 
@@ -224,6 +393,12 @@ impl Config {
             (IdentitySection::SECTION, IdentitySection::describe()),
             (AuthTokenSection::SECTION, AuthTokenSection::describe()),
             (ImageSection::SECTION, ImageSection::describe()),
+            (PlacementSection::SECTION, PlacementSection::describe()),
+            (ComputeSection::SECTION, ComputeSection::describe()),
+            (QuotaSection::SECTION, QuotaSection::describe()),
+            (SchedulerSection::SECTION, SchedulerSection::describe()),
+            (FilterSchedulerSection::SECTION, FilterSchedulerSection::describe()),
+            (FakeDriverSection::SECTION, FakeDriverSection::describe()),
             (CatalogSection::SECTION, CatalogSection::describe()),
         ]
     }
@@ -257,14 +432,15 @@ impl Config {
                 return Err(ConfigError::UnknownEnv { var });
             };
             let option = option.to_ascii_lowercase();
-            if !docs.iter().any(|d| d.name == option) {
+            let Some(doc) = docs.iter().find(|d| d.name == option) else {
                 return Err(ConfigError::UnknownEnv { var });
-            }
+            };
+            let wants_float = doc.default.contains('.') && doc.default.parse::<f64>().is_ok();
             let entry = table
                 .entry(section_name.to_string())
                 .or_insert_with(|| toml::Value::Table(toml::Table::new()));
             if let toml::Value::Table(t) = entry {
-                t.insert(option, env_value(&value));
+                t.insert(option, env_value(&value, wants_float));
             }
         }
         let config: Config = toml::Value::Table(table)
@@ -327,7 +503,14 @@ impl Config {
 }
 
 /// Environment values are TOML scalars when they parse as one (numbers, booleans), else strings.
-fn env_value(raw: &str) -> toml::Value {
+/// An environment string as the TOML value it stands for; `wants_float` when the option is a
+/// number with a fraction, so that `2` and `-1.0` both set it.
+fn env_value(raw: &str, wants_float: bool) -> toml::Value {
+    if wants_float {
+        if let Ok(v) = raw.parse::<f64>() {
+            return toml::Value::Float(v);
+        }
+    }
     if let Ok(v) = raw.parse::<i64>() {
         return toml::Value::Integer(v);
     }
@@ -367,6 +550,17 @@ mod tests {
         assert_eq!(c.database.connection.as_deref(), Some("postgresql://x/y"));
         assert_eq!(c.identity.port, 5001);
         assert!(c.default.debug);
+    }
+
+    #[test]
+    fn env_sets_fractional_options_with_or_without_a_fraction() {
+        let env = vec![
+            ("MONOSTACK__COMPUTE__RAM_ALLOCATION_RATIO".to_string(), "2".to_string()),
+            ("MONOSTACK__COMPUTE__CPU_ALLOCATION_RATIO".to_string(), "-1.5".to_string()),
+        ];
+        let c = Config::from_toml_and_env("", env.into_iter()).unwrap();
+        assert_eq!(c.compute.ram_allocation_ratio, 2.0);
+        assert_eq!(c.compute.cpu_allocation_ratio, -1.5);
     }
 
     #[test]

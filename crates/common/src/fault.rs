@@ -17,11 +17,19 @@ use serde_json::json;
 pub struct ApiError {
     pub status: StatusCode,
     pub message: String,
+    /// A machine-readable error code, for services whose faults carry one (Placement's
+    /// `placement.concurrent_update` and the like); None renders the service's default.
+    pub code: Option<String>,
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
-        Self { status, message: message.into() }
+        Self { status, message: message.into(), code: None }
+    }
+    /// The same error with a machine-readable `code` (see [`ApiError::code`]).
+    pub fn with_code(mut self, code: impl Into<String>) -> Self {
+        self.code = Some(code.into());
+        self
     }
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, message)
@@ -80,13 +88,29 @@ pub enum FaultStyle {
     Network,
     /// Glance: `{"code", "title", "message"}`-ish plain body; we use Keystone's shape.
     Image,
+    /// Placement (API-WG errors): `{"errors": [{"status", "title", "detail", "code", "request_id"}]}`.
+    Placement,
 }
 
 impl FaultStyle {
     pub fn render(self, status: StatusCode, message: &str) -> serde_json::Value {
+        self.render_with(status, message, None, None)
+    }
+
+    /// Like [`Self::render`], with the error's machine-readable code and the request id, which
+    /// only some styles show.
+    pub fn render_with(self, status: StatusCode, message: &str, error_code: Option<&str>, request_id: Option<&str>) -> serde_json::Value {
         let code = status.as_u16();
         let title = status.canonical_reason().unwrap_or("Error");
         match self {
+            FaultStyle::Placement => {
+                let mut error = json!({"status": code, "title": title, "detail": message,
+                    "code": error_code.unwrap_or("placement.undefined_code")});
+                if let Some(id) = request_id {
+                    error["request_id"] = json!(id);
+                }
+                json!({ "errors": [error] })
+            }
             FaultStyle::Identity | FaultStyle::Image => {
                 json!({"error": {"code": code, "title": title, "message": message}})
             }
@@ -131,11 +155,17 @@ fn json_response(status: StatusCode, body: serde_json::Value) -> Response {
     resp
 }
 
+/// Put in an error response's extensions by a service that rendered its fault body itself
+/// (with fields [`ApiError`] cannot carry); [`fault_layer`] then leaves the response alone.
+#[derive(Debug, Clone, Copy)]
+pub struct RenderedFault;
+
 /// Middleware that renders every error response in `style`.
 pub async fn fault_layer(style: FaultStyle, req: Request, next: Next) -> Response {
+    let request_id = req.extensions().get::<crate::request_id::RequestId>().map(|r| r.0.clone());
     let resp = next.run(req).await;
     let status = resp.status();
-    if !(status.is_client_error() || status.is_server_error()) {
+    if !(status.is_client_error() || status.is_server_error()) || resp.extensions().get::<RenderedFault>().is_some() {
         return resp;
     }
     if let Some(err) = resp.extensions().get::<ApiError>() {
@@ -143,7 +173,7 @@ pub async fn fault_layer(style: FaultStyle, req: Request, next: Next) -> Respons
             return resp;
         }
         let err = err.clone();
-        return rebuild(resp, style.render(err.status, &err.message));
+        return rebuild(resp, style.render_with(err.status, &err.message, err.code.as_deref(), request_id.as_deref()));
     }
     // An error axum produced itself (unknown route, wrong method, body too large, ...).
     let message = match status.as_u16() {
@@ -153,7 +183,7 @@ pub async fn fault_layer(style: FaultStyle, req: Request, next: Next) -> Respons
         415 => "The media type of the request is not supported.",
         _ => status.canonical_reason().unwrap_or("Error"),
     };
-    rebuild(resp, style.render(status, message))
+    rebuild(resp, style.render_with(status, message, None, request_id.as_deref()))
 }
 
 fn rebuild(resp: Response, body: serde_json::Value) -> Response {

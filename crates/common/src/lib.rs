@@ -5,6 +5,7 @@ pub mod config;
 pub mod fault;
 pub mod json;
 pub mod logging;
+pub mod microversion;
 pub mod pagination;
 pub mod request_id;
 pub mod server;

@@ -147,8 +147,8 @@ async fn ensure_catalog(state: &Identity) -> Result<(), ApiError> {
     let c = &cfg.catalog;
     let entries = [
         ("identity", "keystone", format!("http://{host}:{}/v3", cfg.identity.port)),
-        ("compute", "nova", format!("http://{host}:{}/v2.1", c.compute_port)),
-        ("placement", "placement", format!("http://{host}:{}", c.placement_port)),
+        ("compute", "nova", format!("http://{host}:{}/v2.1", cfg.compute.port)),
+        ("placement", "placement", format!("http://{host}:{}", cfg.placement.port)),
         ("image", "glance", format!("http://{host}:{}", cfg.image.port)),
         ("volumev3", "cinderv3", format!("http://{host}:{}/v3", c.volume_port)),
         ("network", "neutron", format!("http://{host}:{}", c.network_port)),

@@ -55,6 +55,7 @@ pub async fn controller(config: Arc<Config>) -> anyhow::Result<()> {
     );
     let identity_listener = server::bind("identity", addr(&config, config.identity.port)?).await?;
     let image_task = start_image(&config, &identity, shutdown.clone()).await?;
+    let placement_task = start_placement(&config, &identity, shutdown.clone()).await?;
     let identity_task = tokio::spawn(server::serve("identity", identity_listener, router, shutdown.clone()));
     tracing::info!(
         "monostack ready in {} ms; clouds.yaml at {}",
@@ -63,6 +64,7 @@ pub async fn controller(config: Arc<Config>) -> anyhow::Result<()> {
     );
     identity_task.await??;
     image_task.await??;
+    placement_task.await??;
     identity.db.close().await;
     Ok(())
 }
@@ -85,6 +87,23 @@ async fn start_image(
     Ok(tokio::spawn(server::serve("image", listener, router, shutdown)))
 }
 
+/// The placement service, validating tokens in-process with `identity`.
+async fn start_placement(
+    config: &Arc<Config>,
+    identity: &Arc<Identity>,
+    shutdown: tokio::sync::watch::Receiver<bool>,
+) -> anyhow::Result<tokio::task::JoinHandle<anyhow::Result<()>>> {
+    let placement = monostack_placement::PlacementService::open(config.clone()).await?;
+    let validator: monostack_auth::SharedValidator = Arc::new(monostack_identity::validator::LocalValidator(identity.clone()));
+    let router = server::with_common_layers(
+        monostack_placement::api::router(placement, validator, &format!("{}/v3", identity.public_url)),
+        FaultStyle::Placement,
+        config.default.max_request_body_size,
+    );
+    let listener = server::bind("placement", addr(config, config.placement.port)?).await?;
+    Ok(tokio::spawn(server::serve("placement", listener, router, shutdown)))
+}
+
 /// A role whose services are not built yet: says so and exits cleanly.
 pub fn not_yet(role: &str, services: &[&str]) -> anyhow::Result<()> {
     println!("the {role} role will run: {}; none of these services exists yet, so there is nothing to start", services.join(", "));
@@ -96,9 +115,12 @@ pub async fn db_sync(config: Arc<Config>) -> anyhow::Result<()> {
     let identity = Identity::open(config.clone()).await?;
     identity.db.close().await;
     println!("identity database is up to date");
-    let image = monostack_image::ImageService::open(config, None).await?;
+    let image = monostack_image::ImageService::open(config.clone(), None).await?;
     image.db.close().await;
     println!("image database is up to date");
+    let placement = monostack_placement::PlacementService::open(config).await?;
+    placement.db.close().await;
+    println!("placement database is up to date");
     Ok(())
 }
 
