@@ -37,8 +37,8 @@ def _get_json(url, token):
         return json.load(resp)
 
 
-def _default_domain_id(auth_url, auth):
-    """Asks the running cloud for the id of the admin user's domain (Default)."""
+def _admin_token(auth_url, auth):
+    """A project-scoped token of the clouds.yaml admin: (token, catalog)."""
     user_domain = {"name": auth.get("user_domain_name", "Default")}
     if auth.get("user_domain_id"):
         user_domain = {"id": auth["user_domain_id"]}
@@ -60,14 +60,104 @@ def _default_domain_id(auth_url, auth):
             "scope": {"project": {"name": auth["project_name"], "domain": project_domain}},
         }
     }
-    headers, _ = _post_json(auth_url + "/auth/tokens", body)
-    token = headers["X-Subject-Token"]
+    headers, token_body = _post_json(auth_url + "/auth/tokens", body)
+    return headers["X-Subject-Token"], token_body["token"].get("catalog", [])
+
+
+def _default_domain_id(auth_url, auth, token):
+    """Asks the running cloud for the id of the admin user's domain (Default)."""
     name = auth.get("user_domain_name", "Default")
     domains = _get_json(auth_url + "/domains?name=" + urllib.request.quote(name), token)
     for dom in domains.get("domains", []):
         if dom.get("name") == name:
             return dom["id"]
     raise LookupError("no domain named %r" % name)
+
+
+def _public_url(catalog, service_type):
+    for service in catalog:
+        if service.get("type") == service_type:
+            for endpoint in service.get("endpoints", []):
+                if endpoint.get("interface") == "public":
+                    return endpoint["url"].rstrip("/")
+    return None
+
+
+def _answers(url):
+    try:
+        with urllib.request.urlopen(url, timeout=5) as resp:
+            return resp.status < 400
+    except (OSError, urllib.error.URLError):
+        return False
+
+
+# The images Tempest boots servers from. The fake virt driver boots anything, so a few bytes
+# of raw data do; made once per cloud and found again by name on later runs.
+TEMPEST_IMAGES = ("tempest-boot-image", "tempest-boot-image-alt")
+
+
+def _boot_image(image_url, token, name):
+    """The id of the active public image `name`, uploading it if it is not there yet."""
+    found = _get_json(image_url + "/v2/images?name=" + urllib.request.quote(name), token)
+    for image in found.get("images", []):
+        if image.get("status") == "active":
+            return image["id"]
+    _, image = _post_json(image_url + "/v2/images", {
+        "name": name, "disk_format": "raw", "container_format": "bare", "visibility": "public",
+    }, {"X-Auth-Token": token})
+    req = urllib.request.Request(
+        image_url + "/v2/images/%s/file" % image["id"],
+        data=b"monostack tempest boot image\n" * 64,
+        headers={"X-Auth-Token": token, "Content-Type": "application/octet-stream"},
+        method="PUT",
+    )
+    urllib.request.urlopen(req, timeout=30).close()
+    return image["id"]
+
+
+def _compute_sections(region, image_url, token):
+    """[compute] and [compute-feature-enabled] for the fake-driver compute service."""
+    compute = {
+        "catalog_type": "compute",
+        "region": region,
+        "endpoint_type": "public",
+        "image_ref": _boot_image(image_url, token, TEMPEST_IMAGES[0]),
+        "image_ref_alt": _boot_image(image_url, token, TEMPEST_IMAGES[1]),
+        "flavor_ref": "1",
+        "flavor_ref_alt": "2",
+        "min_compute_nodes": "1",
+        "min_microversion": "2.1",
+        "max_microversion": "latest",
+        "build_timeout": "60",
+    }
+    features = {
+        "api_extensions": "all",
+        "resize": "true",
+        "cold_migration": "true",
+        "live_migration": "true",
+        "block_migration_for_live_migration": "true",
+        "pause": "true",
+        "suspend": "true",
+        "shelve": "true",
+        "shelve_migrate": "false",
+        "snapshot": "true",
+        "rescue": "true",
+        "console_output": "true",
+        "change_password": "false",
+        "personality": "false",
+        "config_drive": "true",
+        "metadata_service": "false",
+        "interface_attach": "false",
+        "vnc_console": "false",
+        "serial_console": "false",
+        "spice_console": "false",
+        "swap_volume": "false",
+        "volume_multiattach": "false",
+        "attach_encrypted_volume": "false",
+        "stable_rescue": "false",
+        "hostname_fqdn_sanitization": "true",
+    }
+    return compute, features
 
 
 # Tempest's ListUserImagesTest uploads random bytes as each of its first six (container, disk)
@@ -137,8 +227,10 @@ def write_conf(clouds_yaml, cloud_name, workspace, overrides=None):
     user_domain = auth.get("user_domain_name") or "Default"
     project_domain = auth.get("project_domain_name") or user_domain
 
+    token, catalog = None, []
     try:
-        default_domain_id = _default_domain_id(auth_url, auth)
+        token, catalog = _admin_token(auth_url, auth)
+        default_domain_id = _default_domain_id(auth_url, auth, token)
     except (OSError, urllib.error.URLError, KeyError, ValueError, LookupError) as exc:
         print("tempest: could not look up the default domain id (%s); using 'default'" % exc,
               file=sys.stderr)
@@ -194,6 +286,11 @@ def write_conf(clouds_yaml, cloud_name, workspace, overrides=None):
     conf["service_available"]["keystone"] = "true"  # not a Tempest option; for the reader
     conf["service_available"]["glance"] = "true"
     conf["image"], conf["image-feature-enabled"] = _image_sections(region)
+    compute_url = _public_url(catalog, "compute")
+    image_url = _public_url(catalog, "image")
+    if token and compute_url and image_url and _answers(compute_url + "/"):
+        conf["service_available"]["nova"] = "true"
+        conf["compute"], conf["compute-feature-enabled"] = _compute_sections(region, image_url, token)
     conf["validation"] = {"run_validation": "false"}
 
     if overrides and os.path.isfile(overrides):

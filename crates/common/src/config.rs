@@ -215,6 +215,24 @@ section! {
         /// Allow a resize to pick the server's current host (Nova's allow_resize_to_same_host;
         /// useful on single-host clouds).
         allow_resize_to_same_host: bool = false,
+        /// Name this node's compute service registers under (Nova's [DEFAULT] host); unset
+        /// means the machine's host name.
+        host: Option<String> = None,
+        /// Seconds a SHELVED server keeps its host before it is offloaded: 0 offloads at once,
+        /// a negative value never (Nova's shelved_offload_time).
+        shelved_offload_time: i64 = 0,
+        /// Seconds between two checks for shelved servers due for offloading (Nova's
+        /// shelved_poll_interval).
+        shelved_poll_interval: u64 = 3600,
+        /// Seconds after which a resized server is confirmed automatically; 0 never (Nova's
+        /// resize_confirm_window).
+        resize_confirm_window: u64 = 0,
+        /// Seconds between two resource tracker reports of every node (Nova's
+        /// update_resources_interval, which runs every periodic tick, 60 s, when 0).
+        update_resources_interval: u64 = 60,
+        /// Seconds between two comparisons of the hypervisor's power states with the database;
+        /// a negative value disables it (Nova's sync_power_state_interval).
+        sync_power_state_interval: i64 = 600,
     }
 }
 
@@ -337,6 +355,9 @@ section! {
         /// Spawns of instances whose display name or instance name matches this regular
         /// expression fail.
         fail_spawn_name_regex: Option<String> = None,
+        /// Run each simulated node as its own compute host `<host>-<i>` (one compute service
+        /// per node, for scale tests) instead of all nodes under one host.
+        host_per_node: bool = false,
     }
 }
 

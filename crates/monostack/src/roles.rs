@@ -48,15 +48,11 @@ pub async fn controller(config: Arc<Config>) -> anyhow::Result<()> {
     let identity = identity_ready(&config).await?;
     monostack_identity::validator::publish_revocations(&identity, bus.clone());
     let shutdown = server::shutdown_signal();
-    let router = server::with_common_layers(
-        monostack_identity::api::router(identity.clone()),
-        FaultStyle::Identity,
-        config.default.max_request_body_size,
-    );
-    let identity_listener = server::bind("identity", addr(&config, config.identity.port)?).await?;
     let image_task = start_image(&config, &identity, shutdown.clone()).await?;
     let placement_task = start_placement(&config, &identity, shutdown.clone()).await?;
-    let identity_task = tokio::spawn(server::serve("identity", identity_listener, router, shutdown.clone()));
+    let compute_task = start_compute(&config, &identity, bus.clone(), shutdown.clone()).await?;
+    let identity_api = monostack_identity::api::router(identity.clone());
+    let identity_task = serve_api(&config, "identity", config.identity.port, identity_api, FaultStyle::Identity, shutdown.clone()).await?;
     tracing::info!(
         "monostack ready in {} ms; clouds.yaml at {}",
         started.elapsed().as_millis(),
@@ -65,43 +61,62 @@ pub async fn controller(config: Arc<Config>) -> anyhow::Result<()> {
     identity_task.await??;
     image_task.await??;
     placement_task.await??;
+    compute_task.await??;
     identity.db.close().await;
     Ok(())
 }
 
-/// The image service, validating tokens and reading limits in-process from `identity`.
-async fn start_image(
-    config: &Arc<Config>,
-    identity: &Arc<Identity>,
+type ServeTask = tokio::task::JoinHandle<anyhow::Result<()>>;
+
+/// Serves `api` (a service's router) on `port` with the common layers and `style` faults.
+async fn serve_api(
+    config: &Config,
+    name: &'static str,
+    port: u16,
+    api: axum::Router,
+    style: FaultStyle,
     shutdown: tokio::sync::watch::Receiver<bool>,
-) -> anyhow::Result<tokio::task::JoinHandle<anyhow::Result<()>>> {
-    let limits: Arc<dyn monostack_auth::limits::LimitSource> = Arc::new(monostack_identity::validator::LocalLimits::new(identity.clone()));
-    let image = monostack_image::ImageService::open(config.clone(), Some(limits)).await?;
-    let validator: monostack_auth::SharedValidator = Arc::new(monostack_identity::validator::LocalValidator(identity.clone()));
-    let router = server::with_common_layers(
-        monostack_image::api::router(image, validator, &format!("{}/v3", identity.public_url)),
-        FaultStyle::Image,
-        config.default.max_request_body_size,
-    );
-    let listener = server::bind("image", addr(config, config.image.port)?).await?;
-    Ok(tokio::spawn(server::serve("image", listener, router, shutdown)))
+) -> anyhow::Result<ServeTask> {
+    let router = server::with_common_layers(api, style, config.default.max_request_body_size);
+    let listener = server::bind(name, addr(config, port)?).await?;
+    Ok(tokio::spawn(server::serve(name, listener, router, shutdown)))
 }
 
-/// The placement service, validating tokens in-process with `identity`.
-async fn start_placement(
+/// Token validation in-process with `identity`, and where clients are sent to get a token.
+fn local_auth(identity: &Arc<Identity>) -> (monostack_auth::SharedValidator, String) {
+    let validator: monostack_auth::SharedValidator = Arc::new(monostack_identity::validator::LocalValidator(identity.clone()));
+    (validator, format!("{}/v3", identity.public_url))
+}
+
+/// The image service, reading limits in-process from `identity`.
+async fn start_image(config: &Arc<Config>, identity: &Arc<Identity>, shutdown: tokio::sync::watch::Receiver<bool>) -> anyhow::Result<ServeTask> {
+    let limits: Arc<dyn monostack_auth::limits::LimitSource> = Arc::new(monostack_identity::validator::LocalLimits::new(identity.clone()));
+    let image = monostack_image::ImageService::open(config.clone(), Some(limits)).await?;
+    let (validator, www) = local_auth(identity);
+    let api = monostack_image::api::router(image, validator, &www);
+    serve_api(config, "image", config.image.port, api, FaultStyle::Image, shutdown).await
+}
+
+/// The placement service.
+async fn start_placement(config: &Arc<Config>, identity: &Arc<Identity>, shutdown: tokio::sync::watch::Receiver<bool>) -> anyhow::Result<ServeTask> {
+    let placement = monostack_placement::PlacementService::open(config.clone()).await?;
+    let (validator, www) = local_auth(identity);
+    let api = monostack_placement::api::router(placement, validator, &www);
+    serve_api(config, "placement", config.placement.port, api, FaultStyle::Placement, shutdown).await
+}
+
+/// The compute API, casting its flows on `bus` and reading images over the image API.
+async fn start_compute(
     config: &Arc<Config>,
     identity: &Arc<Identity>,
+    bus: Arc<dyn monostack_bus::Bus>,
     shutdown: tokio::sync::watch::Receiver<bool>,
-) -> anyhow::Result<tokio::task::JoinHandle<anyhow::Result<()>>> {
-    let placement = monostack_placement::PlacementService::open(config.clone()).await?;
-    let validator: monostack_auth::SharedValidator = Arc::new(monostack_identity::validator::LocalValidator(identity.clone()));
-    let router = server::with_common_layers(
-        monostack_placement::api::router(placement, validator, &format!("{}/v3", identity.public_url)),
-        FaultStyle::Placement,
-        config.default.max_request_body_size,
-    );
-    let listener = server::bind("placement", addr(config, config.placement.port)?).await?;
-    Ok(tokio::spawn(server::serve("placement", listener, router, shutdown)))
+) -> anyhow::Result<ServeTask> {
+    let images: Arc<dyn monostack_compute::image_client::ImageApi> = Arc::new(monostack_compute::image_client::HttpImageApi::from_config(config)?);
+    let compute = monostack_compute::ComputeService::open(config.clone(), bus, images).await?;
+    let (validator, www) = local_auth(identity);
+    let api = monostack_compute::api::router(compute, validator, &www);
+    serve_api(config, "compute", config.compute.port, api, FaultStyle::Compute, shutdown).await
 }
 
 /// A role whose services are not built yet: says so and exits cleanly.
@@ -118,9 +133,14 @@ pub async fn db_sync(config: Arc<Config>) -> anyhow::Result<()> {
     let image = monostack_image::ImageService::open(config.clone(), None).await?;
     image.db.close().await;
     println!("image database is up to date");
-    let placement = monostack_placement::PlacementService::open(config).await?;
+    let placement = monostack_placement::PlacementService::open(config.clone()).await?;
     placement.db.close().await;
     println!("placement database is up to date");
+    let bus: Arc<dyn monostack_bus::Bus> = Arc::new(monostack_bus::InProcessBus::new());
+    let images: Arc<dyn monostack_compute::image_client::ImageApi> = Arc::new(monostack_compute::image_client::HttpImageApi::from_config(&config)?);
+    let compute = monostack_compute::ComputeService::open(config, bus, images).await?;
+    compute.db.close().await;
+    println!("compute database is up to date");
     Ok(())
 }
 

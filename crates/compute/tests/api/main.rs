@@ -1,0 +1,21 @@
+//! Compute API tests: an in-process identity and compute service on temporary SQLite
+//! databases, driven over the router as clients drive it. One module per resource family.
+
+#[path = "../../../identity/tests/api/support/mod.rs"]
+mod identity_support;
+mod images;
+mod support;
+
+mod aggregates;
+mod flavors;
+mod hypervisors;
+mod keypairs;
+mod quotas;
+mod server_groups;
+mod services;
+mod usage;
+mod servers;
+mod servers_actions;
+mod servers_list;
+mod servers_subresources;
+mod versions;
