@@ -37,6 +37,9 @@ impl RequestContext {
         ctx.extra.insert("is_admin".into(), json!(self.is_admin));
         ctx.extra.insert("user_name".into(), json!(self.auth.user_name));
         ctx.extra.insert("project_name".into(), json!(self.auth.project_name));
+        // Agents reach the image service on the caller's behalf with it (snapshots, shelving),
+        // as Nova's RPC context carries the user's token.
+        ctx.extra.insert("auth_token".into(), json!(self.token));
         ctx
     }
 }

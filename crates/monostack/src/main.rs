@@ -98,7 +98,7 @@ async fn run(command: Command, config: Arc<Config>) -> anyhow::Result<()> {
     match command {
         Command::AllInOne => roles::all_in_one(config).await,
         Command::Controller => roles::controller(config).await,
-        Command::Compute => roles::not_yet("compute", &["compute agent"]),
+        Command::Compute => roles::compute_node(),
         Command::Network => roles::not_yet("network", &["L2 agent", "DHCP agent", "L3 agent", "metadata agent"]),
         Command::Storage => roles::not_yet("storage", &["volume manager"]),
         Command::Db { command: DbCommand::Sync } => roles::db_sync(config).await,

@@ -36,21 +36,31 @@ fn bus(config: &Config) -> anyhow::Result<Arc<dyn monostack_bus::Bus>> {
     }
 }
 
-/// Runs every service that exists in one process until SIGINT/SIGTERM.
+/// Runs every service that exists in one process until SIGINT/SIGTERM: the controller's
+/// services and this machine's compute agents.
 pub async fn all_in_one(config: Arc<Config>) -> anyhow::Result<()> {
-    controller(config).await
+    run(config, true).await
 }
 
-/// The controller's API services.
+/// The controller's services: the APIs, the conductor and the scheduler.
 pub async fn controller(config: Arc<Config>) -> anyhow::Result<()> {
+    run(config, false).await
+}
+
+async fn run(config: Arc<Config>, with_compute_agents: bool) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     let bus = bus(&config)?;
     let identity = identity_ready(&config).await?;
     monostack_identity::validator::publish_revocations(&identity, bus.clone());
     let shutdown = server::shutdown_signal();
     let image_task = start_image(&config, &identity, shutdown.clone()).await?;
-    let placement_task = start_placement(&config, &identity, shutdown.clone()).await?;
-    let compute_task = start_compute(&config, &identity, bus.clone(), shutdown.clone()).await?;
+    let placement = monostack_placement::PlacementService::open(config.clone()).await?;
+    let placement_task = start_placement(&config, &identity, placement.clone(), shutdown.clone()).await?;
+    let compute = open_compute(&config, bus.clone()).await?;
+    let compute_task = start_compute(&config, &identity, compute.clone(), shutdown.clone()).await?;
+    let placement_client: Arc<dyn monostack_placement::client::PlacementClient> = Arc::new(monostack_placement::client::LocalPlacement(placement));
+    let conductor = monostack_conductor::Conductor::start(compute.clone(), placement_client, bus.clone()).await?;
+    let agents = if with_compute_agents { start_compute_agents(&config, bus.clone()).await? } else { Vec::new() };
     let identity_api = monostack_identity::api::router(identity.clone());
     let identity_task = serve_api(&config, "identity", config.identity.port, identity_api, FaultStyle::Identity, shutdown.clone()).await?;
     tracing::info!(
@@ -62,8 +72,23 @@ pub async fn controller(config: Arc<Config>) -> anyhow::Result<()> {
     image_task.await??;
     placement_task.await??;
     compute_task.await??;
+    for agent in &agents {
+        agent.stop();
+    }
+    conductor.stop();
     identity.db.close().await;
     Ok(())
+}
+
+/// The compute agents of this machine: one per host the virt driver presents (with the fake
+/// driver's `host_per_node`, one per simulated node).
+async fn start_compute_agents(
+    config: &Arc<Config>,
+    bus: Arc<dyn monostack_bus::Bus>,
+) -> anyhow::Result<Vec<monostack_compute_agent::manager::ComputeManagerHandle>> {
+    let driver = monostack_compute_agent::drivers::from_config(config).map_err(|e| anyhow::anyhow!("[compute] compute_driver: {e}"))?;
+    let host = monostack_conductor::host_name(config);
+    monostack_compute_agent::manager::start_all(&host, driver, bus, config.clone(), None).await
 }
 
 type ServeTask = tokio::task::JoinHandle<anyhow::Result<()>>;
@@ -97,26 +122,42 @@ async fn start_image(config: &Arc<Config>, identity: &Arc<Identity>, shutdown: t
     serve_api(config, "image", config.image.port, api, FaultStyle::Image, shutdown).await
 }
 
-/// The placement service.
-async fn start_placement(config: &Arc<Config>, identity: &Arc<Identity>, shutdown: tokio::sync::watch::Receiver<bool>) -> anyhow::Result<ServeTask> {
-    let placement = monostack_placement::PlacementService::open(config.clone()).await?;
+/// The placement API.
+async fn start_placement(
+    config: &Arc<Config>,
+    identity: &Arc<Identity>,
+    placement: Arc<monostack_placement::PlacementService>,
+    shutdown: tokio::sync::watch::Receiver<bool>,
+) -> anyhow::Result<ServeTask> {
     let (validator, www) = local_auth(identity);
     let api = monostack_placement::api::router(placement, validator, &www);
     serve_api(config, "placement", config.placement.port, api, FaultStyle::Placement, shutdown).await
 }
 
-/// The compute API, casting its flows on `bus` and reading images over the image API.
+/// The compute service, casting its flows on `bus` and reading images over the image API.
+async fn open_compute(config: &Arc<Config>, bus: Arc<dyn monostack_bus::Bus>) -> anyhow::Result<Arc<monostack_compute::ComputeService>> {
+    let images: Arc<dyn monostack_compute::image_client::ImageApi> = Arc::new(monostack_compute::image_client::HttpImageApi::from_config(config)?);
+    monostack_compute::ComputeService::open(config.clone(), bus, images).await
+}
+
+/// The compute API.
 async fn start_compute(
     config: &Arc<Config>,
     identity: &Arc<Identity>,
-    bus: Arc<dyn monostack_bus::Bus>,
+    compute: Arc<monostack_compute::ComputeService>,
     shutdown: tokio::sync::watch::Receiver<bool>,
 ) -> anyhow::Result<ServeTask> {
-    let images: Arc<dyn monostack_compute::image_client::ImageApi> = Arc::new(monostack_compute::image_client::HttpImageApi::from_config(config)?);
-    let compute = monostack_compute::ComputeService::open(config.clone(), bus, images).await?;
     let (validator, www) = local_auth(identity);
     let api = monostack_compute::api::router(compute, validator, &www);
     serve_api(config, "compute", config.compute.port, api, FaultStyle::Compute, shutdown).await
+}
+
+/// A compute node alone: its agents reach the controller's conductor over the bus, and only
+/// the in-process bus exists so far.
+pub fn compute_node() -> anyhow::Result<()> {
+    anyhow::bail!(
+        "a compute node reaches its controller over RabbitMQ ([bus] transport_url), which comes with the multi-node work; on one machine, run `monostack all-in-one`, which includes this machine's compute agents"
+    )
 }
 
 /// A role whose services are not built yet: says so and exits cleanly.
@@ -137,8 +178,7 @@ pub async fn db_sync(config: Arc<Config>) -> anyhow::Result<()> {
     placement.db.close().await;
     println!("placement database is up to date");
     let bus: Arc<dyn monostack_bus::Bus> = Arc::new(monostack_bus::InProcessBus::new());
-    let images: Arc<dyn monostack_compute::image_client::ImageApi> = Arc::new(monostack_compute::image_client::HttpImageApi::from_config(&config)?);
-    let compute = monostack_compute::ComputeService::open(config, bus, images).await?;
+    let compute = open_compute(&config, bus).await?;
     compute.db.close().await;
     println!("compute database is up to date");
     Ok(())

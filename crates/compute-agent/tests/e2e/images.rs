@@ -1,0 +1,104 @@
+//! Snapshots, shelving and rebuilds: the driver's disk reaches the image service, a shelved
+//! server frees its host (or keeps it when offloading is disabled), unshelve brings it back,
+//! rebuild gives it a new image.
+
+use crate::support::{Cloud, TINY};
+use monostack_compute_agent::drivers::fake::disk_bytes;
+use serde_json::{json, Value};
+
+async fn image(cloud: &Cloud, id: &str) -> (u16, Value) {
+    let resp = reqwest::Client::new().get(format!("{}/v2/images/{id}", cloud.image_url)).header("x-auth-token", &cloud.admin).send().await.unwrap();
+    let status = resp.status().as_u16();
+    (status, resp.json().await.unwrap_or(Value::Null))
+}
+
+async fn image_data(cloud: &Cloud, id: &str) -> Vec<u8> {
+    let resp = reqwest::Client::new().get(format!("{}/v2/images/{id}/file", cloud.image_url)).header("x-auth-token", &cloud.admin).send().await.unwrap();
+    assert!(resp.status().is_success(), "download {id}: {}", resp.status());
+    resp.bytes().await.unwrap().to_vec()
+}
+
+/// The id of the image named `name`.
+async fn image_named(cloud: &Cloud, name: &str) -> Option<String> {
+    let resp = reqwest::Client::new().get(format!("{}/v2/images?name={name}", cloud.image_url)).header("x-auth-token", &cloud.admin).send().await.unwrap();
+    let body: Value = resp.json().await.unwrap();
+    body["images"].as_array()?.first().and_then(|i| i["id"].as_str()).map(str::to_string)
+}
+
+#[tokio::test]
+async fn create_image_uploads_the_disk_into_the_image_service() {
+    let cloud = Cloud::start(1).await;
+    let id = cloud.boot("snapme", "1").await;
+    cloud.wait_status(&id, "ACTIVE").await;
+    let r = cloud.action(&id, json!({"createImage": {"name": "snap-1"}})).await;
+    let image_id = r.body["image_id"].as_str().expect("image_id").to_string();
+    cloud.wait_status(&id, "ACTIVE").await;
+    let (status, meta) = image(&cloud, &image_id).await;
+    assert_eq!(status, 200);
+    assert_eq!(meta["status"], "active", "{meta}");
+    assert_eq!(meta["disk_format"], "raw");
+    assert_eq!(image_data(&cloud, &image_id).await, disk_bytes(&id, Some(&cloud.image_id)));
+    let events = cloud.events(&id, "createImage").await;
+    assert!(events.contains(&("compute_snapshot_instance".into(), "Success".into())), "{events:?}");
+}
+
+#[tokio::test]
+async fn shelve_offloads_and_unshelve_spawns_again() {
+    let cloud = Cloud::start(2).await;
+    let id = cloud.boot("shelf", "1").await;
+    cloud.wait_status(&id, "ACTIVE").await;
+    cloud.action(&id, json!({"shelve": null})).await;
+    let server = cloud.wait_status(&id, "SHELVED_OFFLOADED").await;
+    assert_eq!(server["OS-EXT-STS:power_state"], 4, "shut down");
+    assert!(server["OS-EXT-SRV-ATTR:host"].is_null(), "{server}");
+    assert!(cloud.allocations(&id).await.is_empty(), "offload frees the claim");
+    assert!(cloud.driver.instances().is_empty(), "offload removes the guest");
+    let shelved = image_named(&cloud, "shelf-shelved").await.expect("the shelved image");
+    assert_eq!(image(&cloud, &shelved).await.1["status"], "active");
+
+    cloud.action(&id, json!({"unshelve": null})).await;
+    let server = cloud.wait_status(&id, "ACTIVE").await;
+    assert_eq!(server["OS-EXT-STS:power_state"], 1);
+    cloud.assert_allocated_on_own_host(&server, TINY).await;
+    assert_eq!(image(&cloud, &shelved).await.0, 404, "the shelved image is deleted after unshelve");
+    let events = cloud.events(&id, "unshelve").await;
+    assert!(events.contains(&("compute_unshelve_instance".into(), "Success".into())), "{events:?}");
+}
+
+#[tokio::test]
+async fn shelve_without_offload_keeps_the_host_until_unshelve() {
+    let cloud = Cloud::start_with(1, |c| c.compute.shelved_offload_time = -1).await;
+    let id = cloud.boot("kept", "1").await;
+    cloud.wait_status(&id, "ACTIVE").await;
+    cloud.action(&id, json!({"shelve": null})).await;
+    let server = cloud.wait_status(&id, "SHELVED").await;
+    assert_eq!(server["OS-EXT-SRV-ATTR:host"], "cn-1");
+    cloud.assert_allocated_on_own_host(&server, TINY).await;
+    cloud.action(&id, json!({"unshelve": null})).await;
+    let server = cloud.wait_status(&id, "ACTIVE").await;
+    assert_eq!(server["OS-EXT-STS:power_state"], 1);
+    cloud.assert_allocated_on_own_host(&server, TINY).await;
+}
+
+#[tokio::test]
+async fn rebuild_replaces_the_image_and_keeps_the_state() {
+    let cloud = Cloud::start(1).await;
+    let id = cloud.boot("rebuilt", "1").await;
+    cloud.wait_status(&id, "ACTIVE").await;
+    let r = cloud.action(&id, json!({"createImage": {"name": "base-2"}})).await;
+    let new_image = r.body["image_id"].as_str().unwrap().to_string();
+    cloud.wait_status(&id, "ACTIVE").await;
+    cloud.action(&id, json!({"rebuild": {"imageRef": new_image}})).await;
+    let server = cloud.wait_status(&id, "ACTIVE").await;
+    assert_eq!(server["image"]["id"], new_image.as_str());
+    assert_eq!(server["OS-EXT-STS:power_state"], 1);
+    let events = cloud.events(&id, "rebuild").await;
+    assert!(events.contains(&("compute_rebuild_instance".into(), "Success".into())), "{events:?}");
+    assert_eq!(cloud.driver.instances()[0].image_id.as_deref(), Some(new_image.as_str()));
+    cloud.action(&id, json!({"os-stop": null})).await;
+    cloud.wait_status(&id, "SHUTOFF").await;
+    cloud.action(&id, json!({"rebuild": {"imageRef": cloud.image_id}})).await;
+    let server = cloud.wait_status(&id, "SHUTOFF").await;
+    assert_eq!(server["OS-EXT-STS:power_state"], 4, "a stopped server stays stopped");
+    cloud.assert_allocated_on_own_host(&server, TINY).await;
+}

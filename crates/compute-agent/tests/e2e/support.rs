@@ -1,0 +1,257 @@
+//! The test cloud: identity, image (over HTTP on 127.0.0.1), placement, the compute API, the
+//! conductor and N simulated compute hosts (`cn-1`…`cn-N`, one fake node each, sharing one
+//! fake driver) on the in-process bus and temporary SQLite databases.
+
+use crate::identity_support::TestCloud;
+use axum::body::Body;
+use http::{Method, Request, StatusCode};
+use http_body_util::BodyExt;
+use monostack_bus::{Bus, InProcessBus};
+use monostack_common::config::Config;
+use monostack_compute::ComputeService;
+use monostack_compute_agent::drivers::fake::{FakeDriver, FakeDriverConfig};
+use monostack_compute_agent::manager::{self, ComputeManager, ComputeManagerHandle, ManagerSetup};
+use monostack_conductor::{Conductor, ConductorHandle};
+use monostack_placement::client::{LocalPlacement, PlacementClient};
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+use tower::ServiceExt;
+
+/// The microversion the tests speak (networks "none", forced_down by uuid, 2.60 tags).
+pub const VERSION: &str = "2.60";
+
+pub struct Cloud {
+    pub identity: TestCloud,
+    pub config: Arc<Config>,
+    pub compute: Arc<ComputeService>,
+    pub placement: Arc<dyn PlacementClient>,
+    pub router: axum::Router,
+    pub admin: String,
+    pub bus: Arc<dyn Bus>,
+    pub image_url: String,
+    pub image_id: String,
+    pub driver: Arc<FakeDriver>,
+    /// Kept so the conductor lives as long as the cloud.
+    pub _conductor: ConductorHandle,
+    pub managers: Vec<ComputeManagerHandle>,
+}
+
+pub struct Resp {
+    pub status: StatusCode,
+    pub body: Value,
+}
+
+fn init_logging() {
+    let _ = tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).with_test_writer().try_init();
+}
+
+/// Starts the image API on 127.0.0.1:0 and returns its base URL.
+async fn start_image_service(identity: &TestCloud, config: Arc<Config>) -> String {
+    let limits: Arc<dyn monostack_auth::limits::LimitSource> = Arc::new(monostack_identity::validator::LocalLimits::new(identity.identity.clone()));
+    let image = monostack_image::ImageService::open(config, Some(limits)).await.expect("open image");
+    let validator: monostack_auth::SharedValidator = Arc::new(monostack_identity::validator::LocalValidator(identity.identity.clone()));
+    let router = monostack_common::server::with_common_layers(
+        monostack_image::api::router(image, validator, "http://127.0.0.1:5000/v3"),
+        monostack_common::FaultStyle::Image,
+        1 << 20,
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind image port");
+    let addr = listener.local_addr().expect("image address");
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    });
+    format!("http://{addr}")
+}
+
+/// Creates a public raw image holding `data`; returns its id.
+async fn upload_image(base: &str, token: &str, data: &[u8]) -> String {
+    let client = reqwest::Client::new();
+    let fields = json!({"name": "cirros", "visibility": "public", "disk_format": "raw", "container_format": "bare"});
+    let resp = client.post(format!("{base}/v2/images")).header("x-auth-token", token).json(&fields).send().await.expect("create image");
+    assert_eq!(resp.status().as_u16(), 201, "create image");
+    let body: Value = resp.json().await.expect("image body");
+    let id = body["id"].as_str().expect("image id").to_string();
+    let resp = client
+        .put(format!("{base}/v2/images/{id}/file"))
+        .header("x-auth-token", token)
+        .header("content-type", "application/octet-stream")
+        .body(data.to_vec())
+        .send()
+        .await
+        .expect("upload image");
+    assert!(resp.status().is_success(), "upload: {}", resp.status());
+    id
+}
+
+impl Cloud {
+    /// A cloud with `hosts` compute hosts and the default configuration.
+    pub async fn start(hosts: u32) -> Cloud {
+        Self::start_with(hosts, |_| {}).await
+    }
+
+    /// A cloud with `hosts` compute hosts and `tweak` applied to the configuration.
+    pub async fn start_with(hosts: u32, tweak: impl FnOnce(&mut Config)) -> Cloud {
+        init_logging();
+        let identity = TestCloud::start().await;
+        let mut config = (*identity.identity.config).clone();
+        config.compute.host = Some("cn".into());
+        config.compute.report_interval = 1;
+        config.fake_driver.node_count = hosts;
+        config.fake_driver.host_per_node = true;
+        tweak(&mut config);
+        let config = Arc::new(config);
+        let bus: Arc<dyn Bus> = Arc::new(InProcessBus::new());
+        let image_url = start_image_service(&identity, config.clone()).await;
+        let images: Arc<dyn monostack_compute::image_client::ImageApi> =
+            Arc::new(monostack_compute::image_client::HttpImageApi::new(image_url.clone()).expect("image client"));
+        let compute = ComputeService::open(config.clone(), bus.clone(), images).await.expect("open compute");
+        let placement_service = monostack_placement::PlacementService::open(config.clone()).await.expect("open placement");
+        let placement: Arc<dyn PlacementClient> = Arc::new(LocalPlacement(placement_service));
+        let validator: monostack_auth::SharedValidator = Arc::new(monostack_identity::validator::LocalValidator(identity.identity.clone()));
+        let router = monostack_common::server::with_common_layers(
+            monostack_compute::api::router(compute.clone(), validator, "http://127.0.0.1:5000/v3"),
+            monostack_common::FaultStyle::Compute,
+            1 << 20,
+        );
+        let admin = identity.admin_token().await;
+        let image_id = upload_image(&image_url, &admin, &[7u8; 1024]).await;
+        let conductor = Conductor::start(compute.clone(), placement.clone(), bus.clone()).await.expect("start conductor");
+        let driver = Arc::new(FakeDriver::new(FakeDriverConfig::from_section(&config.fake_driver).expect("fake driver")));
+        let managers = manager::start_all("cn", driver.clone(), bus.clone(), config.clone(), Some(image_url.clone())).await.expect("start compute managers");
+        Cloud { identity, config, compute, placement, router, admin, bus, image_url, image_id, driver, _conductor: conductor, managers }
+    }
+
+    /// Starts the manager of `host` again (after [`Self::stop_host`]), as a restarted agent.
+    pub async fn restart_host(&mut self, index: usize) {
+        let host = format!("cn-{}", index + 1);
+        let node = format!("fake-{}", index + 1);
+        let setup = ManagerSetup {
+            host,
+            nodes: Some(vec![node]),
+            driver: self.driver.clone(),
+            bus: self.bus.clone(),
+            config: self.config.clone(),
+            image_url: Some(self.image_url.clone()),
+        };
+        self.managers[index] = ComputeManager::start(setup).await.expect("restart compute manager");
+    }
+
+    pub fn stop_host(&self, index: usize) {
+        self.managers[index].stop();
+    }
+
+    pub async fn call(&self, method: Method, path: &str, body: Option<Value>) -> Resp {
+        self.call_as(&self.admin, method, path, body).await
+    }
+
+    pub async fn call_as(&self, token: &str, method: Method, path: &str, body: Option<Value>) -> Resp {
+        let mut req = Request::builder().method(method).uri(path).header("x-auth-token", token).header("openstack-api-version", format!("compute {VERSION}"));
+        req = req.header("content-type", "application/json");
+        let body = body.map(|b| Body::from(b.to_string())).unwrap_or_else(Body::empty);
+        let resp = self.router.clone().oneshot(req.body(body).expect("request")).await.expect("infallible");
+        let status = resp.status();
+        let bytes = resp.into_body().collect().await.expect("body").to_bytes();
+        Resp { status, body: serde_json::from_slice(&bytes).unwrap_or(Value::Null) }
+    }
+
+    /// Boots a server of `flavor` (no network) and returns its id.
+    pub async fn boot(&self, name: &str, flavor: &str) -> String {
+        let body = json!({"server": {"name": name, "imageRef": self.image_id, "flavorRef": flavor, "networks": "none"}});
+        let r = self.call(Method::POST, "/v2.1/servers", Some(body)).await;
+        assert_eq!(r.status, StatusCode::ACCEPTED, "boot {name}: {}", r.body);
+        r.body["server"]["id"].as_str().expect("server id").to_string()
+    }
+
+    pub async fn server(&self, id: &str) -> Value {
+        let r = self.call(Method::GET, &format!("/v2.1/servers/{id}"), None).await;
+        assert_eq!(r.status, StatusCode::OK, "show {id}: {}", r.body);
+        r.body["server"].clone()
+    }
+
+    /// Polls until the server has `status` and no task (10 s at most); returns it.
+    pub async fn wait_status(&self, id: &str, status: &str) -> Value {
+        let mut last = Value::Null;
+        for _ in 0..500 {
+            last = self.server(id).await;
+            if last["status"] == status && last["OS-EXT-STS:task_state"].is_null() {
+                return last;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("server {id} never reached {status}: {last}");
+    }
+
+    /// Polls until GET answers 404.
+    pub async fn wait_gone(&self, id: &str) {
+        for _ in 0..500 {
+            let r = self.call(Method::GET, &format!("/v2.1/servers/{id}"), None).await;
+            if r.status == StatusCode::NOT_FOUND {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("server {id} was never deleted");
+    }
+
+    /// A server action; asserts it was accepted (202, 200 or 204 depending on the action).
+    pub async fn action(&self, id: &str, body: Value) -> Resp {
+        let r = self.call(Method::POST, &format!("/v2.1/servers/{id}/action"), Some(body.clone())).await;
+        assert!(r.status.is_success(), "action {body} on {id}: {} {}", r.status, r.body);
+        r
+    }
+
+    /// The placement allocations of `consumer`: provider uuid → resources.
+    pub async fn allocations(&self, consumer: &str) -> BTreeMap<String, BTreeMap<String, i64>> {
+        let a = self.placement.get_allocations(consumer).await.expect("allocations");
+        a.allocations.into_iter().map(|(rp, r)| (rp, r.resources)).collect()
+    }
+
+    /// The compute node (resource provider) uuid of `host`'s node.
+    pub async fn node_uuid(&self, host: &str) -> String {
+        let nodes = monostack_compute::db::compute_nodes::by_host(&self.compute.db, host).await.expect("nodes");
+        nodes.first().expect("a node").uuid.clone()
+    }
+
+    /// Asserts the server's allocations are exactly its flavor's on its host's node.
+    pub async fn assert_allocated_on_own_host(&self, server: &Value, flavor: (i64, i64, i64)) {
+        let id = server["id"].as_str().expect("id");
+        let host = server["OS-EXT-SRV-ATTR:host"].as_str().expect("host");
+        let allocations = self.allocations(id).await;
+        let node = self.node_uuid(host).await;
+        let expected = BTreeMap::from([("VCPU".to_string(), flavor.0), ("MEMORY_MB".to_string(), flavor.1), ("DISK_GB".to_string(), flavor.2)]);
+        assert_eq!(allocations, BTreeMap::from([(node, expected)]), "allocations of {id} on {host}");
+    }
+
+    /// The events of the server's action `action` (the latest one): (event, result).
+    pub async fn events(&self, id: &str, action: &str) -> Vec<(String, String)> {
+        let list = self.call(Method::GET, &format!("/v2.1/servers/{id}/os-instance-actions"), None).await;
+        let actions = list.body["instanceActions"].as_array().cloned().unwrap_or_default();
+        let Some(a) = actions.iter().find(|a| a["action"] == action) else { return Vec::new() };
+        let request_id = a["request_id"].as_str().unwrap_or_default();
+        let show = self.call(Method::GET, &format!("/v2.1/servers/{id}/os-instance-actions/{request_id}"), None).await;
+        show.body["instanceAction"]["events"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .map(|e| (e["event"].as_str().unwrap_or_default().to_string(), e["result"].as_str().unwrap_or_default().to_string()))
+            .collect()
+    }
+
+    /// Sum of every allocation in placement held for `project` (leak check).
+    pub async fn project_usage(&self, project_id: &str) -> BTreeMap<String, i64> {
+        self.placement.usages(project_id, None).await.expect("usages").into_iter().filter(|(_, n)| *n != 0).collect()
+    }
+
+    pub async fn admin_project(&self) -> String {
+        let v = self.identity.token_for("admin", crate::identity_support::ADMIN_PASSWORD, Some(json!({"project": {"name": "admin", "domain": {"id": "default"}}}))).await;
+        v.body["token"]["project"]["id"].as_str().expect("project id").to_string()
+    }
+}
+
+/// m1.tiny: 1 VCPU, 512 MB, 1 GB.
+pub const TINY: (i64, i64, i64) = (1, 512, 1);
+/// m1.small: 1 VCPU, 2048 MB, 20 GB.
+pub const SMALL: (i64, i64, i64) = (1, 2048, 20);
