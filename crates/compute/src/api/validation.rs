@@ -53,7 +53,8 @@ pub fn ipv4(field: &str, value: &Value) -> Result<String> {
 
 pub fn ipv6(field: &str, value: &Value) -> Result<String> {
     let s = value.as_str().ok_or_else(|| type_error(field, value, "'string'"))?;
-    s.parse::<Ipv6Addr>().map(|_| s.to_string()).map_err(|_| invalid(field, value, format!("{} is not a 'ipv6'", py_repr(value))))
+    // Stored in canonical (compressed) form, as Nova's netaddr writes it back.
+    s.parse::<Ipv6Addr>().map(|ip| ip.to_string()).map_err(|_| invalid(field, value, format!("{} is not a 'ipv6'", py_repr(value))))
 }
 
 /// Nova's `ip_address`: IPv4 or IPv6.
@@ -143,6 +144,12 @@ pub fn single_key<'a>(body: &'a Value, key: &str) -> Result<&'a Value> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn ipv6_addresses_are_stored_compressed() {
+        let long = json!("0000:0000:0000:0000:0000:babe:220.12.22.2");
+        assert_eq!(ipv6("accessIPv6", &long).ok().as_deref(), Some("::babe:dc0c:1602"));
+    }
 
     #[test]
     fn formats_follow_nova() {
