@@ -115,7 +115,19 @@ def _boot_image(image_url, token, name):
     return image["id"]
 
 
-def _compute_sections(region, image_url, token):
+def _compute_max_microversion(compute_url):
+    """The newest microversion the compute API announces (its v2.1 version document)."""
+    with urllib.request.urlopen(compute_url + "/", timeout=5) as resp:
+        return json.load(resp)["version"]["version"]
+
+
+def _compute_hosts(compute_url, token):
+    """How many compute services the cloud has (at least 1)."""
+    services = _get_json(compute_url + "/os-services?binary=nova-compute", token)
+    return max(1, len(services.get("services", [])))
+
+
+def _compute_sections(region, compute_url, image_url, token):
     """[compute] and [compute-feature-enabled] for the fake-driver compute service."""
     compute = {
         "catalog_type": "compute",
@@ -125,9 +137,11 @@ def _compute_sections(region, image_url, token):
         "image_ref_alt": _boot_image(image_url, token, TEMPEST_IMAGES[1]),
         "flavor_ref": "1",
         "flavor_ref_alt": "2",
-        "min_compute_nodes": "1",
+        # Tempest skips its multi-node tests (cold migration, live migration, ...) below 2.
+        "min_compute_nodes": str(_compute_hosts(compute_url, token)),
         "min_microversion": "2.1",
-        "max_microversion": "latest",
+        # Not "latest": Tempest would then run the tests of microversions newer than ours.
+        "max_microversion": _compute_max_microversion(compute_url),
         "build_timeout": "60",
     }
     features = {
@@ -143,8 +157,8 @@ def _compute_sections(region, image_url, token):
         "snapshot": "true",
         "rescue": "true",
         "console_output": "true",
-        "change_password": "false",
-        "personality": "false",
+        "change_password": "true",
+        "personality": "true",
         "config_drive": "true",
         "metadata_service": "false",
         "interface_attach": "false",
@@ -154,7 +168,7 @@ def _compute_sections(region, image_url, token):
         "swap_volume": "false",
         "volume_multiattach": "false",
         "attach_encrypted_volume": "false",
-        "stable_rescue": "false",
+        "stable_rescue": "true",
         "hostname_fqdn_sanitization": "true",
     }
     return compute, features
@@ -290,7 +304,7 @@ def write_conf(clouds_yaml, cloud_name, workspace, overrides=None):
     image_url = _public_url(catalog, "image")
     if token and compute_url and image_url and _answers(compute_url + "/"):
         conf["service_available"]["nova"] = "true"
-        conf["compute"], conf["compute-feature-enabled"] = _compute_sections(region, image_url, token)
+        conf["compute"], conf["compute-feature-enabled"] = _compute_sections(region, compute_url, image_url, token)
     conf["validation"] = {"run_validation": "false"}
 
     if overrides and os.path.isfile(overrides):

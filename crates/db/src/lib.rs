@@ -55,6 +55,17 @@ impl Database {
         migrate::run(self, migrations).await
     }
 
+    /// Begins a transaction that will write. On SQLite it takes the write lock at once
+    /// (`BEGIN IMMEDIATE`): a deferred transaction that reads and then writes fails with
+    /// SQLITE_BUSY_SNAPSHOT whenever another writer committed in between, and no busy timeout
+    /// can wait that out.
+    pub async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+        match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            _ => self.pool.begin().await,
+        }
+    }
+
     /// Closes the pool, waiting for connections to return.
     pub async fn close(&self) {
         self.pool.close().await;

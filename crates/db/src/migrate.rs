@@ -37,7 +37,7 @@ pub(crate) async fn run(db: &Database, migrations: &[Migration]) -> anyhow::Resu
             continue;
         }
         // MySQL commits DDL implicitly, so a transaction there only protects the bookkeeping.
-        let mut tx = db.pool.begin().await?;
+        let mut tx = db.begin_write().await?;
         for stmt in m.statements {
             let stmt = dialect(db.backend, stmt);
             tx.execute(stmt.as_ref())

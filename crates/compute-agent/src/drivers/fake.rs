@@ -9,6 +9,7 @@
 
 mod config;
 mod consoles;
+mod diagnostics;
 mod faults;
 mod instance;
 mod lifecycle;
@@ -30,7 +31,7 @@ use monostack_common::config::FakeDriverSection;
 use parking_lot::Mutex;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::broadcast;
 
 /// Guests by (uuid, node), and the copies kept for reverting resizes (the `<uuid>_resize`
@@ -48,6 +49,8 @@ pub struct FakeDriver {
     faults: Mutex<FaultSet>,
     events: broadcast::Sender<LifecycleEvent>,
     ports_handed_out: AtomicU32,
+    /// When the simulated hosts "booted" (their uptime counts from here).
+    started: Instant,
 }
 
 impl FakeDriver {
@@ -60,6 +63,7 @@ impl FakeDriver {
             guests: Mutex::new(Guests::default()),
             events,
             ports_handed_out: AtomicU32::new(0),
+            started: Instant::now(),
         }
     }
 
@@ -211,6 +215,19 @@ impl VirtDriver for FakeDriver {
         Ok(resources::node_resources(&self.config, nodename, guests.by_key.values()))
     }
 
+    async fn get_host_uptime(&self) -> VirtResult<String> {
+        let running = self
+            .guests
+            .lock()
+            .by_key
+            .values()
+            .filter(|g| g.power_state == PowerState::Running)
+            .count();
+        let seconds_of_day =
+            u64::try_from(monostack_common::time::now_micros() / 1_000_000).unwrap_or(0) % 86_400;
+        Ok(diagnostics::uptime_line(seconds_of_day, self.started.elapsed(), running as f64 * 0.05))
+    }
+
     async fn get_volume_connector(&self, _instance: &InstanceRef) -> VirtResult<VolumeConnector> {
         Ok(resources::volume_connector(&self.host.lock(), &self.config.cpu_arch))
     }
@@ -236,6 +253,19 @@ impl VirtDriver for FakeDriver {
     async fn get_info(&self, instance: &InstanceRef) -> VirtResult<InstanceInfo> {
         self.with_guest(&instance.uuid, &instance.node, |g| {
             Ok(InstanceInfo { state: g.power_state, internal_id: Some(g.name.clone()) })
+        })
+    }
+
+    async fn get_diagnostics(&self, instance: &InstanceRef) -> VirtResult<DriverDiagnostics> {
+        self.with_guest(&instance.uuid, &instance.node, |g| Ok(diagnostics::driver_diagnostics(g)))
+    }
+
+    async fn get_instance_diagnostics(
+        &self,
+        instance: &InstanceRef,
+    ) -> VirtResult<InstanceDiagnostics> {
+        self.with_guest(&instance.uuid, &instance.node, |g| {
+            Ok(diagnostics::instance_diagnostics(g, &self.config))
         })
     }
 

@@ -1,10 +1,12 @@
 //! The image service as the compute agent uses it (Glance v2 over HTTP, with the caller's own
 //! token, as nova-compute does): uploading a snapshot into the image record the API created,
-//! and deleting the snapshot of an unshelved server.
+//! finding a server's backups to rotate, and deleting images (rotated backups, the snapshot
+//! of an unshelved server).
 
 use crate::virt::SnapshotImage;
 use futures::StreamExt;
 use monostack_bus::Context;
+use monostack_compute::image_client::{HttpImageApi, ImageApi, ImageAuth, ImageQuery};
 use monostack_conductor::agent_api;
 use serde_json::json;
 use std::time::Duration;
@@ -12,6 +14,8 @@ use std::time::Duration;
 pub struct ImageService {
     base_url: String,
     client: reqwest::Client,
+    /// The compute API's client of the image service, for listing.
+    glance: HttpImageApi,
 }
 
 /// Who asks: the token the API passed along, and the request id.
@@ -29,7 +33,7 @@ impl ImageService {
     /// The image API at `base_url` (without `/v2`).
     pub fn new(base_url: &str) -> anyhow::Result<Self> {
         let client = reqwest::Client::builder().connect_timeout(Duration::from_secs(10)).timeout(Duration::from_secs(600)).build()?;
-        Ok(ImageService { base_url: base_url.trim_end_matches('/').to_string(), client })
+        Ok(ImageService { base_url: base_url.trim_end_matches('/').to_string(), client, glance: HttpImageApi::new(base_url)? })
     }
 
     fn request(&self, method: reqwest::Method, path: &str, who: &Caller<'_>) -> reqwest::RequestBuilder {
@@ -73,6 +77,20 @@ impl ImageService {
             return Err(format!("upload of image {image_id} refused: {}", resp.status()));
         }
         Ok(())
+    }
+
+    /// The ids of the backups of type `backup_type` of server `instance_uuid` (images with
+    /// the properties `image_type=backup`, `backup_type` and `instance_uuid`), newest first.
+    pub async fn backups(&self, ctx: &Context, instance_uuid: &str, backup_type: &str) -> Result<Vec<String>, String> {
+        let who = caller(ctx)?;
+        let query = ImageQuery {
+            filters: vec![("image_type".into(), "backup".into()), ("backup_type".into(), backup_type.into()), ("instance_uuid".into(), instance_uuid.into())],
+            sort_key: Some("created_at".into()),
+            sort_dir: Some("desc".into()),
+            ..ImageQuery::default()
+        };
+        let images = self.glance.list(ImageAuth { token: who.token, request_id: who.request_id }, &query).await.map_err(|e| e.to_string())?;
+        Ok(images.into_iter().map(|i| i.id).collect())
     }
 
     /// Deletes image `image_id` (a 404 counts as done).

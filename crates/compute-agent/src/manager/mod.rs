@@ -7,12 +7,15 @@
 //!
 //! One file per family of operations: [`build`], [`power`], [`lifecycle`] (rescue, delete,
 //! password, …), [`snapshot`], [`shelve`], [`rebuild`], [`migrate`] (cold migration and
-//! resize), [`live_migrate`], [`consoles`]; and the machinery: [`op`] (how an operation
-//! records its start, end and failure), [`resource_tracker`], [`periodic`], [`init_host`],
-//! [`images`] (the image service), [`setup`] (one manager per simulated host).
+//! resize), [`live_migrate`], [`consoles`], [`diagnostics`], [`host`] (`os-hosts`); and the
+//! machinery: [`op`] (how an operation records its start, end and failure),
+//! [`resource_tracker`], [`periodic`], [`init_host`], [`images`] (the image service),
+//! [`setup`] (one manager per simulated host).
 
 mod build;
 mod consoles;
+mod diagnostics;
+mod host;
 pub mod images;
 mod init_host;
 mod instance;
@@ -180,6 +183,11 @@ impl ComputeManager {
             ComputeRequest::GetSpiceConsole(r) => return self.remote_console(ctx, &r.instance_uuid, "spice", &r.console_type).await,
             ComputeRequest::GetSerialConsole(r) => return self.remote_console(ctx, &r.instance_uuid, "serial", &r.console_type).await,
             ComputeRequest::GetMksConsole(r) => return self.remote_console(ctx, &r.instance_uuid, "mks", &r.console_type).await,
+            ComputeRequest::GetDiagnostics(r) => return self.diagnostics(ctx, &r.instance_uuid, false).await,
+            ComputeRequest::GetInstanceDiagnostics(r) => return self.diagnostics(ctx, &r.instance_uuid, true).await,
+            ComputeRequest::SetHostEnabled(r) => return self.set_host_enabled(r.enabled),
+            ComputeRequest::HostMaintenanceMode(r) => return self.host_maintenance_mode(&r.host, r.mode).await,
+            ComputeRequest::HostPowerAction(r) => return self.host_power_action(&r.action).await,
             ComputeRequest::ExternalInstanceEvent(r) => {
                 for event in &r.events {
                     tracing::info!("[instance: {}] Received event {}-{} ({})", event.server_uuid, event.name, event.tag.as_deref().unwrap_or(""), event.status);

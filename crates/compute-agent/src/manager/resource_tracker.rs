@@ -3,8 +3,8 @@
 //! moves in progress) the database places on it, reported as the compute node record (what
 //! `openstack hypervisor show` and the scheduler's filters read) and as the node's resource
 //! provider inventories in placement (VCPU, MEMORY_MB, DISK_GB with the `[compute]` allocation
-//! ratios). It runs at start-up, every `update_resources_interval`, and after every claim or
-//! release on the node.
+//! ratios), with the host's `uptime` among the node's stats. It runs at start-up, every
+//! `update_resources_interval`, and after every claim or release on the node.
 
 use super::ComputeManager;
 use crate::virt::NodeResources;
@@ -125,7 +125,10 @@ impl ComputeManager {
         let instances: Vec<InstanceRecord> = self.conductor.call(ctx, ConductorRequest::InstancesOnHost(InstancesOnHost { host: self.host.clone() })).await.map_err(|e| e.to_string())?;
         let moves = self.moves_in_progress(ctx).await;
         let usage = usage_of(node, &instances, &moves);
-        let report = self.node_report(node, &resources, &usage, &instances);
+        // What `uptime` prints on the host, as libvirt reports it with the stats; drivers
+        // that cannot tell leave it out (the API then answers 501).
+        let uptime = self.driver.get_host_uptime().await.ok();
+        let report = self.node_report(node, &resources, &usage, &instances, uptime);
         let record: NodeRecord = self.conductor.call(ctx, ConductorRequest::ComputeNodeUpdate(report)).await.map_err(|e| e.to_string())?;
         let wanted = inventories(&resources, &self.config.compute);
         let unchanged = self.tracker.nodes.lock().get(node).is_some_and(|r| r.uuid == record.uuid && r.inventories == wanted);
@@ -159,7 +162,7 @@ impl ComputeManager {
         out
     }
 
-    fn node_report(&self, node: &str, r: &NodeResources, usage: &Usage, instances: &[InstanceRecord]) -> NodeReport {
+    fn node_report(&self, node: &str, r: &NodeResources, usage: &Usage, instances: &[InstanceRecord], uptime: Option<String>) -> NodeReport {
         let config = &self.config.compute;
         let supported: Vec<(String, String, String)> = r.supported_instances.iter().map(|s| (s.arch.clone(), s.hv_type.clone(), s.vm_mode.clone())).collect();
         let mut stats = serde_json::Map::new();
@@ -173,6 +176,9 @@ impl ComputeManager {
         }
         for (k, v) in by_state {
             stats.insert(k, serde_json::Value::String(v.to_string()));
+        }
+        if let Some(uptime) = uptime {
+            stats.insert("uptime".into(), serde_json::Value::String(uptime));
         }
         let workload = instances.iter().filter(|i| i.node.as_deref() == Some(node) && i.task_state.is_some()).count();
         NodeReport {

@@ -1,7 +1,8 @@
 //! Snapshots and backups (`createImage`, `createBackup`): the driver copies the root disk and
 //! the agent uploads it into the image record the API created, moving through Nova's task
 //! states image_snapshot (or image_backup) → image_pending_upload → image_uploading → None.
-//! A failed snapshot deletes its unfinished image.
+//! A failed snapshot deletes its unfinished image; a backup is followed by the rotation of the
+//! server's backups of its type, keeping the newest `rotation` ones.
 
 use super::op::{Failure, OpResult};
 use super::ComputeManager;
@@ -29,7 +30,7 @@ impl ComputeManager {
         };
         if result.is_ok() {
             if let Some((kind, rotation)) = &backup {
-                tracing::info!("{}Backup {image_id} of type {kind} uploaded; keeping {rotation} backups is left to the image owner", op.instance.tag());
+                self.rotate_backups(ctx, &op.instance, kind, *rotation).await;
             }
         }
         if let Err(failure) = &result {
@@ -40,6 +41,26 @@ impl ComputeManager {
             }
         }
         self.end(ctx, op, result).await;
+    }
+
+    /// Nova's `_rotate_backups`: deletes the oldest backups of type `kind` of the instance
+    /// beyond the newest `rotation`. Failures are logged; the backup itself succeeded.
+    async fn rotate_backups(&self, ctx: &Context, instance: &InstanceRecord, kind: &str, rotation: i64) {
+        let backups = match self.images.backups(ctx, &instance.uuid, kind).await {
+            Ok(ids) => ids,
+            Err(e) => {
+                tracing::error!("{}Backups of type {kind} not rotated: {e}", instance.tag());
+                return;
+            }
+        };
+        let keep = usize::try_from(rotation).unwrap_or(0);
+        tracing::debug!("{}Found {} backups of type {kind} (rotation: {rotation})", instance.tag(), backups.len());
+        for image_id in backups.iter().skip(keep).rev() {
+            tracing::info!("{}Rotating out backup {image_id}", instance.tag());
+            if let Err(e) = self.images.delete(ctx, image_id).await {
+                tracing::error!("{}Backup {image_id} not deleted: {e}", instance.tag());
+            }
+        }
     }
 
     /// The driver's copy of the disk, uploaded as `image_id`; ends with no task.

@@ -22,8 +22,10 @@
 
 use super::block_device::{BlockDeviceInfo, VolumeConnection, VolumeConnector};
 use super::console::ConsoleEndpoint;
+use super::diagnostics::{DriverDiagnostics, InstanceDiagnostics};
 use super::error::{VirtError, VirtResult};
 use super::events::LifecycleEvent;
+use super::host::HostPowerAction;
 use super::image::ImageMeta;
 use super::instance::{InstanceInfo, InstanceRef};
 use super::migration::{
@@ -77,6 +79,25 @@ pub trait VirtDriver: Send + Sync {
         None
     }
 
+    /// The host's `uptime` line (` 10:00:00 up 1 day,  2:03,  0 users,  load average: …`),
+    /// reported with the node's stats for `os-hypervisors/{id}/uptime`.
+    async fn get_host_uptime(&self) -> VirtResult<String> {
+        Err(VirtError::NotSupported { driver: self.driver_name(), operation: "get_host_uptime" })
+    }
+
+    /// Powers the host up or down, or reboots it (`os-hosts`); answers what was done. Like
+    /// libvirt, most drivers cannot.
+    async fn host_power_action(&self, _action: HostPowerAction) -> VirtResult<String> {
+        Err(VirtError::NotSupported { driver: self.driver_name(), operation: "host_power_action" })
+    }
+
+    /// Starts (`on`) or ends the host's maintenance window, evacuating its guests on start
+    /// (`os-hosts`); answers `on_maintenance` or `off_maintenance`. Like libvirt, most drivers
+    /// cannot.
+    async fn host_maintenance_mode(&self, _host: &str, _on: bool) -> VirtResult<String> {
+        Err(VirtError::NotSupported { driver: self.driver_name(), operation: "host_maintenance_mode" })
+    }
+
     /// Periodic cleanup of the local image cache (for drivers with `has_imagecache`).
     async fn manage_image_cache(&self, _instances: &[InstanceRef]) -> VirtResult<()> {
         Ok(())
@@ -100,6 +121,22 @@ pub trait VirtDriver: Send + Sync {
 
     /// The guest's power state; `InstanceNotFound` when the hypervisor has no such guest.
     async fn get_info(&self, instance: &InstanceRef) -> VirtResult<InstanceInfo>;
+
+    /// The driver-specific counters of a running guest (shown before microversion 2.48).
+    async fn get_diagnostics(&self, _instance: &InstanceRef) -> VirtResult<DriverDiagnostics> {
+        Err(VirtError::NotSupported { driver: self.driver_name(), operation: "get_diagnostics" })
+    }
+
+    /// The standard diagnostics of a running guest (shown from microversion 2.48).
+    async fn get_instance_diagnostics(
+        &self,
+        _instance: &InstanceRef,
+    ) -> VirtResult<InstanceDiagnostics> {
+        Err(VirtError::NotSupported {
+            driver: self.driver_name(),
+            operation: "get_instance_diagnostics",
+        })
+    }
 
     /// Whether the instance's files are visible here (shared storage), deciding whether an
     /// evacuation may reuse them.

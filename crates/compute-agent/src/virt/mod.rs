@@ -3,9 +3,11 @@
 
 mod block_device;
 mod console;
+mod diagnostics;
 mod driver;
 mod error;
 mod events;
+mod host;
 mod image;
 mod instance;
 mod migration;
@@ -19,9 +21,14 @@ pub use block_device::{
     BlockDeviceInfo, EphemeralDisk, SwapDisk, VolumeConnection, VolumeConnector, VolumeMapping,
 };
 pub use console::{ConsoleEndpoint, ConsoleKind};
+pub use diagnostics::{
+    CpuDiagnostics, DiskDiagnostics, DriverDiagnostics, InstanceDiagnostics, MemoryDiagnostics,
+    NicDiagnostics,
+};
 pub use driver::{RebootType, VirtDriver};
 pub use error::{VirtError, VirtResult};
 pub use events::{LifecycleEvent, LifecycleTransition};
+pub use host::HostPowerAction;
 pub use image::{ImageMeta, ImageSource};
 pub use instance::{instance_name, FlavorInfo, InstanceInfo, InstanceRef};
 pub use migration::{

@@ -102,3 +102,51 @@ async fn rebuild_replaces_the_image_and_keeps_the_state() {
     assert_eq!(server["OS-EXT-STS:power_state"], 4, "a stopped server stays stopped");
     cloud.assert_allocated_on_own_host(&server, TINY).await;
 }
+
+/// The names of the server's backups of `kind`, oldest first.
+async fn backups(cloud: &Cloud, server: &str, kind: &str) -> Vec<String> {
+    let url = format!("{}/v2/images?image_type=backup&backup_type={kind}&instance_uuid={server}&sort_key=created_at&sort_dir=asc", cloud.image_url);
+    let body: Value = reqwest::Client::new().get(url).header("x-auth-token", &cloud.admin).send().await.unwrap().json().await.unwrap();
+    body["images"].as_array().into_iter().flatten().filter_map(|i| i["name"].as_str().map(str::to_string)).collect()
+}
+
+/// Polls until the server's backups of `kind` are `expected` (the rotation runs after the
+/// server is ACTIVE again); panics after 10 s.
+async fn wait_backups(cloud: &Cloud, server: &str, kind: &str, expected: &[&str]) {
+    let mut last = Vec::new();
+    for _ in 0..500 {
+        last = backups(cloud, server, kind).await;
+        if last == expected {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("backups of type {kind} are {last:?}, not {expected:?}");
+}
+
+#[tokio::test]
+async fn backups_beyond_the_rotation_are_deleted_oldest_first() {
+    let cloud = Cloud::start(1).await;
+    let id = cloud.boot("backed", "1").await;
+    cloud.wait_status(&id, "ACTIVE").await;
+    let mut ids = Vec::new();
+    for n in 1..=3 {
+        let r = cloud.action(&id, json!({"createBackup": {"name": format!("backup-{n}"), "backup_type": "daily", "rotation": 2}})).await;
+        ids.push(r.body["image_id"].as_str().expect("image_id").to_string());
+        cloud.wait_status(&id, "ACTIVE").await;
+    }
+    wait_backups(&cloud, &id, "daily", &["backup-2", "backup-3"]).await;
+    assert_eq!(image(&cloud, &ids[0]).await.0, 404, "the oldest backup is rotated away");
+    assert_eq!(image(&cloud, &ids[2]).await.1["status"], "active");
+
+    // Another type rotates on its own; a rotation of 0 keeps none of its type.
+    cloud.action(&id, json!({"createBackup": {"name": "weekly-1", "backup_type": "weekly", "rotation": 1}})).await;
+    cloud.wait_status(&id, "ACTIVE").await;
+    wait_backups(&cloud, &id, "weekly", &["weekly-1"]).await;
+    assert_eq!(backups(&cloud, &id, "daily").await.len(), 2);
+    cloud.action(&id, json!({"createBackup": {"name": "weekly-2", "backup_type": "weekly", "rotation": 0}})).await;
+    cloud.wait_status(&id, "ACTIVE").await;
+    wait_backups(&cloud, &id, "weekly", &[]).await;
+    let events = cloud.events(&id, "createBackup").await;
+    assert!(events.contains(&("compute_backup_instance".into(), "Success".into())), "{events:?}");
+}

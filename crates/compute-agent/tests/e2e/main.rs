@@ -9,6 +9,7 @@ mod identity_support;
 mod support;
 
 mod boot;
+mod hosts;
 mod power;
 mod images;
 mod moves;

@@ -147,7 +147,12 @@ impl Cloud {
     }
 
     pub async fn call_as(&self, token: &str, method: Method, path: &str, body: Option<Value>) -> Resp {
-        let mut req = Request::builder().method(method).uri(path).header("x-auth-token", token).header("openstack-api-version", format!("compute {VERSION}"));
+        self.call_at(VERSION, token, method, path, body).await
+    }
+
+    /// A call at microversion `version`.
+    pub async fn call_at(&self, version: &str, token: &str, method: Method, path: &str, body: Option<Value>) -> Resp {
+        let mut req = Request::builder().method(method).uri(path).header("x-auth-token", token).header("openstack-api-version", format!("compute {version}"));
         req = req.header("content-type", "application/json");
         let body = body.map(|b| Body::from(b.to_string())).unwrap_or_else(Body::empty);
         let resp = self.router.clone().oneshot(req.body(body).expect("request")).await.expect("infallible");

@@ -29,8 +29,18 @@ impl Microversion {
     }
 }
 
+/// Marks a request that came in by Nova's legacy `/v2` API. Nova serves it with the v2.1 code
+/// in "v2 compatible" mode: at 2.1 whatever version is asked for, and with no version headers
+/// in the answer (v2 clients know nothing of microversions).
+#[derive(Debug, Clone, Copy)]
+pub struct LegacyV2;
+
 /// Middleware: negotiates the version, hands it to the handler, and stamps the answer.
 pub async fn negotiate(mut req: Request, next: Next) -> Response {
+    if req.extensions().get::<LegacyV2>().is_some() {
+        req.extensions_mut().insert(Microversion(MIN));
+        return next.run(req).await;
+    }
     let version = match POLICY.negotiate(req.headers()) {
         Ok(v) => v,
         Err(e) => return e.into_response(),

@@ -1,7 +1,7 @@
 //! Consoles: the console log and remote console URLs, answered by the compute agent of the
 //! server's host (bus calls). A host that does not answer is Nova's 500.
 
-use super::{call_failed, errors, ApiResult};
+use super::{call_failed, call_timeout as timeout, errors, ApiResult};
 use crate::context::RequestContext;
 use crate::db::instances::Instance;
 use crate::rpc::compute::{self, ComputeRequest, GetConsole, GetConsoleOutput, RemoteFault};
@@ -9,11 +9,6 @@ use crate::states::task;
 use crate::ComputeService;
 use monostack_common::ApiError;
 use serde_json::Value;
-use std::time::Duration;
-
-fn timeout(svc: &ComputeService) -> Duration {
-    Duration::from_secs(svc.config.bus.rpc_response_timeout)
-}
 
 /// An agent's refusal as Nova maps it.
 fn refusal(what: &str, e: &monostack_bus::BusError) -> ApiError {

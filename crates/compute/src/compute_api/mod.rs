@@ -8,8 +8,10 @@ pub mod checks;
 pub mod console;
 pub mod create;
 pub mod delete;
+pub mod diagnostics;
 pub mod errors;
 pub mod events;
+pub mod hosts;
 pub mod list;
 pub mod lock;
 pub mod metadata;
@@ -71,6 +73,11 @@ pub async fn cast_to_conductor(svc: &ComputeService, ctx: &RequestContext, reque
     if let Err(e) = rpc::conductor::cast(svc.bus.as_ref(), ctx, request).await {
         tracing::error!("cast to the conductor not delivered: {e}");
     }
+}
+
+/// How long a call to a compute agent may take (`[bus] rpc_response_timeout`).
+pub fn call_timeout(svc: &ComputeService) -> std::time::Duration {
+    std::time::Duration::from_secs(svc.config.bus.rpc_response_timeout)
 }
 
 /// The answer to a call to an agent that did not answer: Nova lets the messaging error

@@ -129,7 +129,7 @@ pub async fn rename(db: &Database, id: i64, name: &str) -> Result<bool, ApiError
 
 /// Sets (Some) or removes (None) metadata keys, in one transaction.
 pub async fn set_metadata(db: &Database, id: i64, changes: &[(String, Option<String>)]) -> Result<(), ApiError> {
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin_write().await?;
     for (key, value) in changes {
         sqlx::query(&db.sql("DELETE FROM aggregate_metadata WHERE aggregate_id = ? AND meta_key = ?")).bind(id).bind(key.clone()).execute(&mut *tx).await?;
         if let Some(v) = value {
@@ -164,7 +164,7 @@ pub async fn remove_host(db: &Database, id: i64, host: &str) -> Result<bool, Api
 
 /// Deletes an aggregate with its metadata (the caller checked it has no hosts).
 pub async fn delete(db: &Database, id: i64) -> Result<(), ApiError> {
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin_write().await?;
     sqlx::query(&db.sql("DELETE FROM aggregate_metadata WHERE aggregate_id = ?")).bind(id).execute(&mut *tx).await?;
     sqlx::query(&db.sql("DELETE FROM aggregate_hosts WHERE aggregate_id = ?")).bind(id).execute(&mut *tx).await?;
     sqlx::query(&db.sql("UPDATE aggregates SET deleted = id, deleted_at = ? WHERE id = ?")).bind(now_micros()).bind(id).execute(&mut *tx).await?;

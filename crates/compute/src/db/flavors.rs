@@ -245,7 +245,7 @@ async fn insert_row(db: &Database, f: &Flavor, id: i64) -> Result<(), sqlx::Erro
 
 /// Deletes a flavor with its extra specs and access list; false when there was none.
 pub async fn delete(db: &Database, flavorid: &str) -> Result<bool, ApiError> {
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin_write().await?;
     let Some(row) = sqlx::query(&db.sql("SELECT id FROM flavors WHERE flavorid = ?")).bind(flavorid.to_string()).fetch_optional(&mut *tx).await? else {
         return Ok(false);
     };
@@ -285,7 +285,7 @@ async fn all_extra_specs(db: &Database) -> Result<BTreeMap<i64, BTreeMap<String,
 
 /// Creates or replaces extra specs of a flavor, all in one transaction.
 pub async fn set_extra_specs(db: &Database, id: i64, specs: &[(String, String)]) -> Result<(), ApiError> {
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin_write().await?;
     for (k, v) in specs {
         sqlx::query(&db.sql("DELETE FROM flavor_extra_specs WHERE flavor_id = ? AND spec_key = ?")).bind(id).bind(k.clone()).execute(&mut *tx).await?;
         sqlx::query(&db.sql("INSERT INTO flavor_extra_specs (flavor_id, spec_key, spec_value) VALUES (?, ?, ?)"))

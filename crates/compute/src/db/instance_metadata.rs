@@ -55,7 +55,7 @@ pub async fn insert_all(
 
 /// Replaces every item of an instance with `items`.
 pub async fn replace(db: &Database, kind: Kind, uuid: &str, items: &BTreeMap<String, String>) -> Result<(), ApiError> {
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin_write().await?;
     let sql = format!("DELETE FROM {} WHERE instance_uuid = ?", kind.table());
     sqlx::query(&db.sql(&sql)).bind(uuid).execute(&mut *tx).await?;
     insert_all(db, &mut tx, kind, uuid, items).await?;
@@ -65,7 +65,7 @@ pub async fn replace(db: &Database, kind: Kind, uuid: &str, items: &BTreeMap<Str
 
 /// Sets (inserts or overwrites) items, leaving the others.
 pub async fn set(db: &Database, kind: Kind, uuid: &str, items: &BTreeMap<String, String>) -> Result<(), ApiError> {
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin_write().await?;
     let delete = format!("DELETE FROM {} WHERE instance_uuid = ? AND meta_key = ?", kind.table());
     for key in items.keys() {
         sqlx::query(&db.sql(&delete)).bind(uuid).bind(key.clone()).execute(&mut *tx).await?;

@@ -57,7 +57,7 @@ pub async fn exists(db: &Database, uuid: &str, tag: &str) -> Result<bool, ApiErr
 
 /// Replaces all tags of a server.
 pub async fn replace(db: &Database, uuid: &str, tags: &[String]) -> Result<(), ApiError> {
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin_write().await?;
     sqlx::query(&db.sql("DELETE FROM instance_tags WHERE instance_uuid = ?")).bind(uuid).execute(&mut *tx).await?;
     insert_all(db, &mut tx, uuid, tags).await?;
     tx.commit().await?;

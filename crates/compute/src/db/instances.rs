@@ -304,7 +304,7 @@ pub async fn update(db: &Database, uuid: &str, changes: &Changes, expected: Expe
 /// row stays for `changes-since` and instance actions, and every related row goes with it.
 pub async fn destroy(db: &Database, uuid: &str) -> Result<bool, ApiError> {
     let now = now_micros();
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin_write().await?;
     let sql = "UPDATE instances SET deleted = id, deleted_at = ?, updated_at = ?, vm_state = ?, task_state = NULL, terminated_at = COALESCE(terminated_at, ?) WHERE uuid = ? AND deleted = 0";
     let done = sqlx::query(&db.sql(sql))
         .bind(now)

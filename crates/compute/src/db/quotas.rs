@@ -48,7 +48,7 @@ async fn replace_limits(db: &Database, table: &str, owner: &[(&str, &str)], limi
     let columns: Vec<&str> = owner.iter().map(|(c, _)| *c).collect();
     let insert = format!("INSERT INTO {table} ({}, resource, hard_limit) VALUES ({}, ?, ?)", columns.join(", "), vec!["?"; owner.len()].join(", "));
     let (delete, insert) = (db.sql(&delete), db.sql(&insert));
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin_write().await?;
     for (resource, limit) in limits {
         let mut q = sqlx::query(&delete);
         for (_, v) in owner {

@@ -116,7 +116,7 @@ pub async fn list(db: &Database, project_id: Option<&str>) -> Result<Vec<ServerG
 
 /// Deletes a group and its membership records; false when there was none.
 pub async fn delete(db: &Database, uuid: &str) -> Result<bool, ApiError> {
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin_write().await?;
     let Some(row) = sqlx::query(&db.sql("SELECT id FROM instance_groups WHERE uuid = ?")).bind(uuid.to_string()).fetch_optional(&mut *tx).await? else {
         return Ok(false);
     };
@@ -165,7 +165,7 @@ pub async fn add_members(svc: &ComputeService, group_uuid: &str, instance_uuids:
     if limit != UNLIMITED && count + i64::try_from(new.len()).unwrap_or(i64::MAX) > limit {
         return Err(ApiError::forbidden("Quota exceeded, too many servers in group"));
     }
-    let mut tx = svc.db.pool.begin().await?;
+    let mut tx = svc.db.begin_write().await?;
     for uuid in new {
         sqlx::query(&svc.db.sql("INSERT INTO instance_group_members (group_id, instance_uuid) VALUES (?, ?)"))
             .bind(group.id)

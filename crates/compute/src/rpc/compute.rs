@@ -94,6 +94,26 @@ pub struct GetConsole {
     pub console_type: String,
 }
 
+/// `os-hosts` status: whether the host takes new guests.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SetHostEnabled {
+    pub enabled: bool,
+}
+
+/// `os-hosts` maintenance: start (`mode` true) or end the host's maintenance window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HostMaintenanceMode {
+    pub host: String,
+    pub mode: bool,
+}
+
+/// `os-hosts/{host}/{startup,shutdown,reboot}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HostPowerAction {
+    /// startup, shutdown or reboot.
+    pub action: String,
+}
+
 /// One event from another service (Neutron's `network-vif-plugged` and the like).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ExternalEvent {
@@ -145,13 +165,24 @@ pub enum ComputeRequest {
     GetSerialConsole(GetConsole),
     GetMksConsole(GetConsole),
     ExternalInstanceEvent(ExternalInstanceEvent),
+    /// A call: answers the driver's counters of a running guest (a JSON object), shown
+    /// before 2.48.
+    GetDiagnostics(InstanceRef),
+    /// A call: answers the standard diagnostics of a running guest, as Nova's 2.48 view.
+    GetInstanceDiagnostics(InstanceRef),
+    /// A call: answers "enabled" or "disabled".
+    SetHostEnabled(SetHostEnabled),
+    /// A call: answers "on_maintenance" or "off_maintenance".
+    HostMaintenanceMode(HostMaintenanceMode),
+    /// A call: answers what the driver did (a JSON string).
+    HostPowerAction(HostPowerAction),
 }
 
 /// An agent's typed refusal of a call (see the module doc).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RemoteFault {
     /// Nova's exception name: ConsoleTypeUnavailable, ConsoleNotAvailable, InstanceNotReady,
-    /// NotImplemented, InstancePasswordSetFailed ...
+    /// InstanceInvalidState, NotImplemented, InstancePasswordSetFailed ...
     pub kind: String,
     pub message: String,
 }

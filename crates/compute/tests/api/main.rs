@@ -7,8 +7,12 @@ mod images;
 mod support;
 
 mod aggregates;
+mod audit_log;
+mod diagnostics;
 mod flavors;
+mod hosts;
 mod hypervisors;
+mod image_proxy;
 mod keypairs;
 mod quotas;
 mod server_groups;

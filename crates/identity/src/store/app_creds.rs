@@ -94,7 +94,7 @@ pub async fn list_for_user(state: &Identity, user_id: &str) -> Result<Vec<AppCre
 
 /// Stores a credential with its roles and access rules (rules are created when new).
 pub async fn insert(state: &Identity, c: &AppCred, new_rules: &[AccessRule]) -> Result<(), ApiError> {
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.begin_write().await?;
     sqlx::query(&state.db.sql(&format!("INSERT INTO application_credentials ({COLUMNS}, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")))
         .bind(&c.id)
         .bind(&c.name)

@@ -237,7 +237,7 @@ pub async fn token_catalog(state: &Identity) -> Result<Value, ApiError> {
 
 /// Deletes several regions at once (a region with its descendants).
 pub async fn delete_regions(state: &Identity, ids: &[String]) -> Result<(), ApiError> {
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.begin_write().await?;
     for id in ids {
         sqlx::query(&state.db.sql("DELETE FROM regions WHERE id = ?")).bind(id).execute(&mut *tx).await?;
     }

@@ -41,7 +41,7 @@ pub async fn list(state: &Identity, domain_id: &str, group: Option<&str>, option
 
 /// Writes options; with `replace`, the domain's previous options are all dropped first.
 pub async fn save(state: &Identity, domain_id: &str, options: &[ConfigOption], replace: bool) -> Result<(), ApiError> {
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.begin_write().await?;
     if replace {
         sqlx::query(&state.db.sql("DELETE FROM domain_configs WHERE domain_id = ?"))
             .bind(domain_id)

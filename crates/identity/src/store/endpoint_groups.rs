@@ -78,7 +78,7 @@ pub async fn upsert(state: &Identity, g: &EndpointGroup, insert: bool) -> Result
 
 /// Deletes an endpoint group with its project associations; false when it did not exist.
 pub async fn delete(state: &Identity, id: &str) -> Result<bool, ApiError> {
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.begin_write().await?;
     sqlx::query(&state.db.sql("DELETE FROM project_endpoint_groups WHERE endpoint_group_id = ?"))
         .bind(id)
         .execute(&mut *tx)

@@ -76,7 +76,7 @@ pub async fn get_registered(state: &Identity, id: &str) -> Result<Option<Registe
 
 /// Stores a batch of registered limits atomically.
 pub async fn insert_registered(state: &Identity, limits: &[RegisteredLimit]) -> Result<(), ApiError> {
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.begin_write().await?;
     let sql = format!("INSERT INTO registered_limits ({REGISTERED_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)");
     for l in limits {
         sqlx::query(&state.db.sql(&sql))
@@ -142,7 +142,7 @@ pub async fn limits_of(state: &Identity, reg: &RegisteredLimit) -> Result<Vec<Li
 
 /// Stores a batch of limits atomically.
 pub async fn insert_limits(state: &Identity, limits: &[Limit]) -> Result<(), ApiError> {
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.begin_write().await?;
     let sql = format!("INSERT INTO limits ({LIMIT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
     for l in limits {
         sqlx::query(&state.db.sql(&sql))

@@ -43,7 +43,7 @@ pub fn to_json_text(map: &serde_json::Map<String, serde_json::Value>) -> String 
 /// Runs `statements` in one transaction, binding `id` to every `?` of each, then marks the
 /// caches stale: the shape of every cascading delete.
 pub async fn delete_cascade(state: &Identity, statements: &[&str], id: &str) -> Result<(), ApiError> {
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.begin_write().await?;
     for stmt in statements {
         let sql = state.db.sql(stmt);
         let mut q = sqlx::query(&sql);

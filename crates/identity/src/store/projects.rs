@@ -145,7 +145,7 @@ async fn insert_tags(state: &Identity, tx: &mut sqlx::Transaction<'_, sqlx::Any>
 }
 
 pub async fn insert(state: &Identity, p: &Project) -> Result<(), ApiError> {
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.begin_write().await?;
     sqlx::query(&state.db.sql(
         "INSERT INTO projects (id, name, domain_id, parent_id, is_domain, enabled, description, extra, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
     ))
@@ -168,7 +168,7 @@ pub async fn insert(state: &Identity, p: &Project) -> Result<(), ApiError> {
 
 /// Writes every mutable field and replaces the tags.
 pub async fn update(state: &Identity, p: &Project) -> Result<(), ApiError> {
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.begin_write().await?;
     sqlx::query(&state.db.sql(
         "UPDATE projects SET name = ?, enabled = ?, description = ?, extra = ?, parent_id = ? WHERE id = ?",
     ))

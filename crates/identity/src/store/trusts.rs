@@ -83,7 +83,7 @@ pub async fn list(state: &Identity) -> Result<Vec<Trust>, ApiError> {
 }
 
 pub async fn insert(state: &Identity, t: &Trust) -> Result<(), ApiError> {
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.begin_write().await?;
     sqlx::query(&state.db.sql(&format!("INSERT INTO trusts ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")))
         .bind(&t.id)
         .bind(&t.trustor_user_id)
@@ -112,7 +112,7 @@ pub async fn insert(state: &Identity, t: &Trust) -> Result<(), ApiError> {
 
 /// Deletes a trust and its roles; false when it did not exist.
 pub async fn delete(state: &Identity, id: &str) -> Result<bool, ApiError> {
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.begin_write().await?;
     sqlx::query(&state.db.sql("DELETE FROM trust_roles WHERE trust_id = ?")).bind(id).execute(&mut *tx).await?;
     let done = sqlx::query(&state.db.sql("DELETE FROM trusts WHERE id = ?")).bind(id).execute(&mut *tx).await?;
     tx.commit().await?;

@@ -165,7 +165,7 @@ fn bind_attributes<'q>(q: AnyQuery<'q>, img: &ImageRecord) -> AnyQuery<'q> {
 }
 
 pub async fn insert(db: &Database, img: &ImageRecord) -> Result<(), ApiError> {
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin_write().await?;
     let marks = vec!["?"; COLUMNS.split(',').count()].join(", ");
     let sql = db.sql(&format!("INSERT INTO images ({COLUMNS}) VALUES ({marks})")).into_owned();
     bind_attributes(sqlx::query(&sql).bind(img.id.clone()), img).execute(&mut *tx).await?;
@@ -177,7 +177,7 @@ pub async fn insert(db: &Database, img: &ImageRecord) -> Result<(), ApiError> {
 /// Saves every attribute of `img`, but only if its status is still `expected_status`: a
 /// concurrent upload or state change makes this return false instead of overwriting it.
 pub async fn save(db: &Database, img: &ImageRecord, expected_status: &str) -> Result<bool, ApiError> {
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin_write().await?;
     let sets = COLUMNS.split(", ").skip(1).map(|c| format!("{c} = ?")).collect::<Vec<_>>().join(", ");
     let sql = db.sql(&format!("UPDATE images SET {sets} WHERE id = ? AND status = ?")).into_owned();
     let q = bind_attributes(sqlx::query(&sql), img).bind(img.id.clone()).bind(expected_status.to_string());
@@ -218,7 +218,7 @@ pub async fn transition(db: &Database, id: &str, from: &[&str], to: &str) -> Res
 /// Marks an image deleted (status `deleted`) and drops its members.
 pub async fn soft_delete(db: &Database, id: &str) -> Result<(), ApiError> {
     let now = now_micros();
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin_write().await?;
     sqlx::query(&db.sql("UPDATE images SET status = 'deleted', deleted = 1, deleted_at = ?, updated_at = ? WHERE id = ?"))
         .bind(now)
         .bind(now)

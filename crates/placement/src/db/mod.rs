@@ -142,10 +142,7 @@ pub async fn fetch_optional(db: &Database, sql: &str, binds: &[Bind<'_>]) -> Pla
 }
 
 async fn begin(db: &Database) -> PlacementResult<Tx> {
-    let inner = match db.backend {
-        Backend::Sqlite => db.pool.begin_with("BEGIN IMMEDIATE").await?,
-        _ => db.pool.begin().await?,
-    };
+    let inner = db.begin_write().await?;
     Ok(Tx { inner, backend: db.backend })
 }
 

@@ -7,6 +7,7 @@ use crate::virt::{
     VirtError, VirtResult, VolumeConnection,
 };
 use std::collections::{BTreeMap, VecDeque};
+use std::time::Instant;
 
 /// Console lines kept per guest.
 const CONSOLE_LINES: usize = 200;
@@ -33,6 +34,9 @@ pub struct FakeInstance {
     pub console: VecDeque<String>,
     /// VNC port (the serial console listens at this + 4100).
     pub console_port: u16,
+    /// When the guest was defined or last booted: its uptime (and the diagnostics counters
+    /// that grow with it) counts from here.
+    pub booted_at: Instant,
 }
 
 impl FakeInstance {
@@ -58,6 +62,7 @@ impl FakeInstance {
             interfaces: BTreeMap::new(),
             console: VecDeque::new(),
             console_port,
+            booted_at: Instant::now(),
         };
         guest.plug(&request.network_info, &request.block_device_info.volumes);
         guest
@@ -83,6 +88,7 @@ impl FakeInstance {
     fn boot(&mut self) {
         self.power_state = PowerState::Running;
         self.suspended = false;
+        self.booted_at = Instant::now();
         let from = if self.rescued { "rescue image" } else { "disk" };
         let lines = [
             "[    0.000000] Linux version 6.1.0 (monostack fake hypervisor)".to_string(),

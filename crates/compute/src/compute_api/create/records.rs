@@ -295,7 +295,7 @@ async fn insert_once(svc: &ComputeService, ctx: &RequestContext, plan: &Plan<'_>
     let db = &svc.db;
     let count = u32::try_from(uuids.len()).unwrap_or(u32::MAX);
     let sys = system_metadata(plan, ctx);
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin_write().await?;
     let mut created = Vec::new();
     let first_id = crate::db::next_id(db, &mut *tx, "instances").await?;
     for (index, uuid) in (0_u32..).zip(uuids) {
