@@ -2,11 +2,28 @@
 # it after tools/lib/common.sh, with TMP set to a scratch directory.
 # shellcheck shell=bash disable=SC2034  # the variables set here are for the sourcing script
 
-# bench_cloud: uses the cloud answering on the identity port, or builds monostack and starts
-# an all-in-one in a temporary state directory (cloud_stop stops it). Sets STATE (its state
-# directory), OPENRC (the admin's openrc) and SERVER_PID (the process serving identity).
+# bench_cloud [--own] [NAME=VALUE...]: uses the cloud answering on the identity port, or builds
+# monostack and starts an all-in-one in a temporary state directory (cloud_stop stops it). Sets
+# STATE (its state directory), OPENRC (the admin's openrc) and SERVER_PID (the process serving
+# identity). --own always starts a new all-in-one, never using a running cloud. Each
+# NAME=VALUE is exported first, for the cloud started here (MONOSTACK__FAKE_DRIVER__NODE_COUNT=
+# 1000, other ports beside a running cloud: MONOSTACK__IDENTITY__PORT=..., or a database:
+# MONOSTACK__DATABASE__CONNECTION=..., else it gets SQLite in its state directory). The release
+# build is skipped when MONOSTACK_BIN names another binary than target/release/monostack.
 bench_cloud() {
-    if identity_ready; then
+    local own=0
+    if [ "${1:-}" = --own ]; then
+        own=1
+        shift
+    fi
+    local assignment
+    for assignment in "$@"; do
+        case "$assignment" in
+            [A-Z_]*=*) export "${assignment?}" ;;
+            *) die "bench_cloud: not NAME=VALUE: $assignment" ;;
+        esac
+    done
+    if [ "$own" = 0 ] && identity_ready; then
         STATE=$(state_dir)
         [ -z "${MONOSTACK_CLOUDS_YAML:-}" ] || STATE=$(dirname "$MONOSTACK_CLOUDS_YAML")
         OPENRC="$STATE/openrc"
@@ -15,10 +32,16 @@ bench_cloud() {
         SERVER_PID=$(ss -Hltnp "sport = :$(identity_port)" 2>/dev/null | grep -o 'pid=[0-9]*' | head -n1 | cut -d= -f2 || true)
     else
         "$REPO_ROOT/tools/install-deps" --no-tempest --no-openstack --no-postgres
-        say "cargo build --release -p monostack"
-        cargo build --release -p monostack --manifest-path "$REPO_ROOT/Cargo.toml"
-        unset MONOSTACK_CONFIG MONOSTACK__DATABASE__CONNECTION
-        say "starting an all-in-one"
+        if [ "$MONOSTACK_BIN" = "$REPO_ROOT/target/release/monostack" ]; then
+            say "cargo build --release -p monostack"
+            cargo build --release -p monostack --manifest-path "$REPO_ROOT/Cargo.toml"
+        else
+            say "using $MONOSTACK_BIN (MONOSTACK_BIN), not building"
+        fi
+        unset MONOSTACK_CONFIG
+        # SQLite in the state directory, unless a database was named here
+        case " $* " in *" MONOSTACK__DATABASE__CONNECTION="*) ;; *) unset MONOSTACK__DATABASE__CONNECTION ;; esac
+        say "starting an all-in-one${*:+ with $*}"
         cloud_start || { [ -z "$CLOUD_LOG" ] || tail -n 40 "$CLOUD_LOG"; die "the cloud did not start"; }
         STATE=$CLOUD_STATE
         OPENRC="$CLOUD_STATE/openrc"

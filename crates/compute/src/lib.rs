@@ -47,6 +47,7 @@ impl ComputeService {
         let state_dir = config.state_dir();
         let db = Database::connect(config.database.connection.as_deref(), &state_dir, "compute", config.database.max_pool_size).await?;
         db.migrate(db::schema::MIGRATIONS).await?;
+        db::prepare_id_sequences(&db).await?;
         let policy_file = config.compute.policy_file.clone().unwrap_or_else(|| state_dir.join("policy").join("compute.yaml"));
         let policy = Enforcer::new(policy_defaults::DEFAULT_RULES).with_overrides_file(&policy_file)?;
         let public_url = format!("http://{}:{}", config.public_host(), config.compute.port);

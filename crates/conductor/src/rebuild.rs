@@ -81,7 +81,11 @@ impl Conductor {
         };
         let choice = match chosen {
             Ok(choice) => choice,
-            Err(message) => return self.abort_move(ctx, instance, Some(&migration), &message, EVENT).await,
+            Err(message) => {
+                // Nova's conductor leaves a server it found no host to evacuate to in ERROR.
+                let failed = Instance { vm_state: monostack_compute::states::vm::ERROR.into(), ..instance.clone() };
+                return self.abort_move(ctx, &failed, Some(&migration), &message, EVENT).await;
+            }
         };
         if let Err(e) = migrations::set_destination(db, migration.id, &choice.host, &choice.nodename).await {
             tracing::error!("[instance: {uuid}] evacuation destination not saved: {}", e.message);

@@ -104,6 +104,7 @@ impl Conductor {
         for node in compute_nodes::list(db).await? {
             let Some(summary) = candidates.provider_summaries.get(&node.uuid) else { continue };
             let mut state = base_state(&node);
+            apply_placement_usage(&mut state, summary);
             state.availability_zone = config.compute.default_availability_zone.clone();
             state.service = match services.get(&node.host) {
                 Some(s) => scheduler::ServiceState {
@@ -169,6 +170,21 @@ impl Conductor {
             }
         }
         Ok(None)
+    }
+}
+
+/// What is used of each node as placement counts it right now. The compute node record lags
+/// (the resource tracker reports periodically); placement has every claim the moment it is
+/// made, so hosts that just took instances weigh as fuller and a burst of builds spreads.
+fn apply_placement_usage(state: &mut HostState, summary: &monostack_placement::types::ProviderSummary) {
+    if let Some(ram) = summary.resources.get("MEMORY_MB") {
+        state.free_ram_mb = state.total_usable_ram_mb - ram.used;
+    }
+    if let Some(disk) = summary.resources.get("DISK_GB") {
+        state.free_disk_mb = (state.total_usable_disk_gb - disk.used) * 1024;
+    }
+    if let Some(vcpu) = summary.resources.get("VCPU") {
+        state.vcpus_used = vcpu.used;
     }
 }
 

@@ -323,6 +323,9 @@ pub async fn destroy(db: &Database, uuid: &str) -> Result<bool, ApiError> {
             "DELETE FROM instance_tags WHERE instance_uuid = ?",
             "DELETE FROM instance_group_members WHERE instance_uuid = ?",
             "UPDATE block_device_mappings SET deleted = id WHERE instance_uuid = ? AND deleted = 0",
+            // As Nova's instance_destroy: the server's migrations go with it (a finished
+            // evacuation must no longer hold its source host's service down).
+            "UPDATE migrations SET deleted = id WHERE instance_uuid = ? AND deleted = 0",
         ] {
             sqlx::query(&db.sql(sql)).bind(uuid).execute(&mut *tx).await?;
         }
