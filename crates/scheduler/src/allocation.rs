@@ -34,7 +34,9 @@ pub fn allocation_requests_by_provider(
     let mut out: BTreeMap<String, Vec<AllocationRequest>> = BTreeMap::new();
     for request in requests {
         for provider in request.allocations.keys() {
-            out.entry(provider.clone()).or_default().push(request.clone());
+            out.entry(provider.clone())
+                .or_default()
+                .push(request.clone());
         }
     }
     out

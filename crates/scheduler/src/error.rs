@@ -38,7 +38,10 @@ impl NoValidHost {
 
     /// The filter that removed the last hosts, if filtering was the cause.
     pub fn eliminated_by(&self) -> Option<&str> {
-        self.filter_outcomes.iter().find(|o| o.hosts_left == 0).map(|o| o.filter.as_str())
+        self.filter_outcomes
+            .iter()
+            .find(|o| o.hosts_left == 0)
+            .map(|o| o.filter.as_str())
     }
 }
 
@@ -52,7 +55,10 @@ pub enum ConfigError {
     )]
     UnknownWeigher { name: String, known: String },
     #[error("[filter_scheduler] {option}: {reason}")]
-    Invalid { option: &'static str, reason: String },
+    Invalid {
+        option: &'static str,
+        reason: String,
+    },
 }
 
 #[cfg(test)]

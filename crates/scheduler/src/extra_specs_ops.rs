@@ -45,7 +45,10 @@ fn is_operator(word: &str) -> bool {
 
 /// `<or> a <or> b <or> c`: the value equals one of the alternatives.
 fn or_matches(value: &str, operands: &[&str]) -> bool {
-    operands.iter().step_by(2).any(|alternative| *alternative == value)
+    operands
+        .iter()
+        .step_by(2)
+        .any(|alternative| *alternative == value)
 }
 
 fn compare(op: &str, value: &str, operand: &str) -> bool {

@@ -33,7 +33,11 @@ pub struct ServiceState {
 
 impl Default for ServiceState {
     fn default() -> Self {
-        Self { up: true, disabled: false, disabled_reason: None }
+        Self {
+            up: true,
+            disabled: false,
+            disabled_reason: None,
+        }
     }
 }
 
@@ -47,7 +51,11 @@ pub struct SupportedInstance {
 
 impl SupportedInstance {
     pub fn new(arch: &str, hv_type: &str, vm_mode: &str) -> Self {
-        Self { arch: arch.into(), hv_type: hv_type.into(), vm_mode: vm_mode.into() }
+        Self {
+            arch: arch.into(),
+            hv_type: hv_type.into(),
+            vm_mode: vm_mode.into(),
+        }
     }
 
     /// Whether `value` is one of the triple's members (Nova compares by membership).
@@ -169,7 +177,10 @@ impl HostState {
 
     /// The raw values of one metadata key over the host's aggregates.
     pub fn aggregate_values(&self, key: &str) -> BTreeSet<String> {
-        self.aggregates.iter().filter_map(|a| a.metadata.get(key).cloned()).collect()
+        self.aggregates
+            .iter()
+            .filter_map(|a| a.metadata.get(key).cloned())
+            .collect()
     }
 
     /// The smallest numeric aggregate value of `key`, else `default` (Nova's
@@ -192,7 +203,10 @@ impl HostState {
     /// The availability zones the host is in: its aggregates' `availability_zone` values, or
     /// its own zone when no aggregate names one.
     pub fn availability_zones(&self) -> BTreeSet<String> {
-        let zones = self.aggregate_metadata().remove("availability_zone").unwrap_or_default();
+        let zones = self
+            .aggregate_metadata()
+            .remove("availability_zone")
+            .unwrap_or_default();
         if zones.is_empty() {
             BTreeSet::from([self.availability_zone.clone()])
         } else {
@@ -286,8 +300,10 @@ pub fn python_str(value: &serde_json::Value) -> String {
             format!("[{}]", parts.join(", "))
         }
         Value::Object(map) => {
-            let parts: Vec<String> =
-                map.iter().map(|(k, v)| format!("'{k}': {}", python_repr(v))).collect();
+            let parts: Vec<String> = map
+                .iter()
+                .map(|(k, v)| format!("'{k}': {}", python_repr(v)))
+                .collect();
             format!("{{{}}}", parts.join(", "))
         }
     }
@@ -378,7 +394,9 @@ mod tests {
             });
         }
         assert_eq!(h.aggregate_min_f64("ram_weight_multiplier", 1.0), -1.0);
-        h.aggregates[0].metadata.insert("ram_weight_multiplier".into(), "lots".into());
+        h.aggregates[0]
+            .metadata
+            .insert("ram_weight_multiplier".into(), "lots".into());
         assert_eq!(h.aggregate_min_f64("ram_weight_multiplier", 1.0), 1.0);
     }
 

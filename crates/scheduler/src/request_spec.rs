@@ -48,9 +48,14 @@ impl GroupPolicy {
 
     /// Parses an API policy name.
     pub fn parse(name: &str) -> Option<Self> {
-        [Self::Affinity, Self::AntiAffinity, Self::SoftAffinity, Self::SoftAntiAffinity]
-            .into_iter()
-            .find(|p| p.as_str() == name)
+        [
+            Self::Affinity,
+            Self::AntiAffinity,
+            Self::SoftAffinity,
+            Self::SoftAntiAffinity,
+        ]
+        .into_iter()
+        .find(|p| p.as_str() == name)
     }
 }
 
@@ -126,12 +131,19 @@ pub struct RequestSpec {
 impl RequestSpec {
     /// A request for `num_instances` of `flavor`.
     pub fn new(flavor: Flavor, num_instances: u32) -> Self {
-        Self { flavor, num_instances, ..Self::default() }
+        Self {
+            flavor,
+            num_instances,
+            ..Self::default()
+        }
     }
 
     /// The values of one scheduler hint (empty when absent).
     pub fn hint(&self, key: &str) -> &[String] {
-        self.scheduler_hints.get(key).map(Vec::as_slice).unwrap_or(&[])
+        self.scheduler_hints
+            .get(key)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
     }
 
     /// Root disk this request takes on the host, in GiB.
@@ -169,10 +181,18 @@ mod tests {
 
     #[test]
     fn policies_round_trip_through_their_api_names() {
-        for name in ["affinity", "anti-affinity", "soft-affinity", "soft-anti-affinity"] {
+        for name in [
+            "affinity",
+            "anti-affinity",
+            "soft-affinity",
+            "soft-anti-affinity",
+        ] {
             let policy = GroupPolicy::parse(name).unwrap();
             assert_eq!(policy.as_str(), name);
-            assert_eq!(serde_json::to_value(policy).unwrap(), serde_json::json!(name));
+            assert_eq!(
+                serde_json::to_value(policy).unwrap(),
+                serde_json::json!(name)
+            );
         }
         assert_eq!(GroupPolicy::parse("sticky"), None);
     }
@@ -180,7 +200,12 @@ mod tests {
     #[test]
     fn requested_disk_counts_root_ephemeral_and_swap_unless_booting_from_volume() {
         let mut spec = RequestSpec::new(
-            Flavor { root_gb: 10, ephemeral_gb: 2, swap: 512, ..Flavor::default() },
+            Flavor {
+                root_gb: 10,
+                ephemeral_gb: 2,
+                swap: 512,
+                ..Flavor::default()
+            },
             1,
         );
         assert_eq!(spec.requested_disk_mb(), 12 * 1024 + 512);

@@ -3,10 +3,9 @@
 
 /// Nova's integer form of a dotted version: `6.2.1` → 6002001.
 pub fn version_to_int(version: &str) -> Option<u64> {
-    version
-        .trim()
-        .split('.')
-        .try_fold(0u64, |acc, part| acc.checked_mul(1000)?.checked_add(part.parse().ok()?))
+    version.trim().split('.').try_fold(0u64, |acc, part| {
+        acc.checked_mul(1000)?.checked_add(part.parse().ok()?)
+    })
 }
 
 /// Nova's dotted form of an integer version: 6002001 → `6.2.1`.
@@ -28,15 +27,19 @@ pub fn version_to_str(version: u64) -> String {
 /// predicate is satisfied by nothing.
 pub fn satisfied_by(predicate: &str, version: u64) -> bool {
     let wanted = version_components(version);
-    predicate.split(',').all(|clause| match parse_clause(clause) {
-        Some((op, bound)) => compare(op, &wanted, &bound),
-        None => false,
-    })
+    predicate
+        .split(',')
+        .all(|clause| match parse_clause(clause) {
+            Some((op, bound)) => compare(op, &wanted, &bound),
+            None => false,
+        })
 }
 
 fn parse_clause(clause: &str) -> Option<(&str, Vec<u64>)> {
     let clause = clause.trim();
-    let op = ["<=", ">=", "!=", "==", "<", ">"].into_iter().find(|op| clause.starts_with(op))?;
+    let op = ["<=", ">=", "!=", "==", "<", ">"]
+        .into_iter()
+        .find(|op| clause.starts_with(op))?;
     let bound = clause[op.len()..].trim();
     if bound.is_empty() || bound.contains(char::is_whitespace) {
         return None;
@@ -46,7 +49,10 @@ fn parse_clause(clause: &str) -> Option<(&str, Vec<u64>)> {
 }
 
 fn version_components(version: u64) -> Vec<u64> {
-    version_to_str(version).split('.').filter_map(|p| p.parse().ok()).collect()
+    version_to_str(version)
+        .split('.')
+        .filter_map(|p| p.parse().ok())
+        .collect()
 }
 
 /// Compares dotted versions with missing trailing parts read as zero (6.2 == 6.2.0).

@@ -14,7 +14,10 @@ pub struct AggregateImagePropertiesIsolation {
 
 impl AggregateImagePropertiesIsolation {
     pub fn new(namespace: Option<String>, separator: String) -> Self {
-        Self { namespace, separator }
+        Self {
+            namespace,
+            separator,
+        }
     }
 }
 
@@ -24,9 +27,15 @@ impl Filter for AggregateImagePropertiesIsolation {
     }
 
     fn host_passes(&self, host: &HostState, spec: &RequestSpec) -> bool {
-        let prefix = self.namespace.as_ref().map(|ns| format!("{ns}{}", self.separator));
+        let prefix = self
+            .namespace
+            .as_ref()
+            .map(|ns| format!("{ns}{}", self.separator));
         for (key, options) in host.aggregate_metadata() {
-            if prefix.as_ref().is_some_and(|p| !key.starts_with(p.as_str())) {
+            if prefix
+                .as_ref()
+                .is_some_and(|p| !key.starts_with(p.as_str()))
+            {
                 continue;
             }
             let Some(prop) = spec.image.properties.get(&key).filter(|p| !p.is_empty()) else {
@@ -74,9 +83,13 @@ mod tests {
         let f = AggregateImagePropertiesIsolation::new(None, ".".into());
         let mut s = spec(1, 1, 1);
         assert!(f.host_passes(&windows_host(), &s));
-        s.image.properties.insert("os_distro".into(), "windows".into());
+        s.image
+            .properties
+            .insert("os_distro".into(), "windows".into());
         assert!(f.host_passes(&windows_host(), &s));
-        s.image.properties.insert("os_distro".into(), "ubuntu".into());
+        s.image
+            .properties
+            .insert("os_distro".into(), "ubuntu".into());
         assert!(!f.host_passes(&windows_host(), &s));
     }
 
@@ -84,7 +97,9 @@ mod tests {
     fn namespace_limits_the_compared_keys() {
         let f = AggregateImagePropertiesIsolation::new(Some("isolation".into()), ".".into());
         let mut s = spec(1, 1, 1);
-        s.image.properties.insert("os_distro".into(), "ubuntu".into());
+        s.image
+            .properties
+            .insert("os_distro".into(), "ubuntu".into());
         assert!(f.host_passes(&windows_host(), &s));
     }
 }

@@ -35,7 +35,10 @@ impl Filter for AggregateInstanceExtraSpecsFilter {
                 );
                 return false;
             };
-            if !values.iter().any(|v| extra_specs_ops::matches(Some(v), requirement)) {
+            if !values
+                .iter()
+                .any(|v| extra_specs_ops::matches(Some(v), requirement))
+            {
                 tracing::debug!(
                     "{} fails flavor extra_specs requirements. '{values:?}' do not match '{requirement}'",
                     host.label()
@@ -80,9 +83,10 @@ mod tests {
     #[test]
     fn scoped_and_unscoped_keys_match_aggregate_metadata() {
         let f = AggregateInstanceExtraSpecsFilter;
-        assert!(
-            f.host_passes(&ssd_host(), &with_spec("aggregate_instance_extra_specs:ssd", "true"))
-        );
+        assert!(f.host_passes(
+            &ssd_host(),
+            &with_spec("aggregate_instance_extra_specs:ssd", "true")
+        ));
         assert!(f.host_passes(&ssd_host(), &with_spec("ssd", "true")));
         assert!(!f.host_passes(&ssd_host(), &with_spec("ssd", "false")));
         assert!(f.host_passes(&ssd_host(), &with_spec("tier", "silver")));
@@ -92,7 +96,10 @@ mod tests {
     #[test]
     fn other_scopes_are_ignored_and_missing_keys_fail() {
         let f = AggregateInstanceExtraSpecsFilter;
-        assert!(f.host_passes(&host("b", 1024, 10, 1), &with_spec("hw:cpu_policy", "dedicated")));
+        assert!(f.host_passes(
+            &host("b", 1024, 10, 1),
+            &with_spec("hw:cpu_policy", "dedicated")
+        ));
         assert!(!f.host_passes(
             &host("b", 1024, 10, 1),
             &with_spec("aggregate_instance_extra_specs:ssd", "true")

@@ -14,7 +14,11 @@ impl Filter for AvailabilityZoneFilter {
     }
 
     fn host_passes(&self, host: &HostState, spec: &RequestSpec) -> bool {
-        let Some(wanted) = spec.availability_zone.as_deref().filter(|az| !az.is_empty()) else {
+        let Some(wanted) = spec
+            .availability_zone
+            .as_deref()
+            .filter(|az| !az.is_empty())
+        else {
             return true;
         };
         let zones = host.availability_zones();

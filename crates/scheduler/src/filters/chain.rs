@@ -31,30 +31,47 @@ pub fn apply(
         {
             continue;
         }
-        let (kept, removed): (Vec<usize>, Vec<usize>) =
-            survivors.iter().partition(|&&i| filter.host_passes(&hosts[i], spec));
+        let (kept, removed): (Vec<usize>, Vec<usize>) = survivors
+            .iter()
+            .partition(|&&i| filter.host_passes(&hosts[i], spec));
         survivors = kept;
-        outcomes.push(FilterOutcome { filter: filter.name().into(), hosts_left: survivors.len() });
+        outcomes.push(FilterOutcome {
+            filter: filter.name().into(),
+            hosts_left: survivors.len(),
+        });
         if !removed.is_empty() {
             let labels: Vec<String> = removed.iter().map(|&i| hosts[i].label()).collect();
-            tracing::debug!("Filter {} removed host(s): {}", filter.name(), labels.join(", "));
+            tracing::debug!(
+                "Filter {} removed host(s): {}",
+                filter.name(),
+                labels.join(", ")
+            );
         }
         if survivors.is_empty() {
             tracing::info!("Filter {} returned 0 hosts", filter.name());
             break;
         }
-        tracing::debug!("Filter {} returned {} host(s)", filter.name(), survivors.len());
+        tracing::debug!(
+            "Filter {} returned {} host(s)",
+            filter.name(),
+            survivors.len()
+        );
     }
     if survivors.is_empty() {
-        let results: Vec<String> =
-            outcomes.iter().map(|o| format!("{}: (end: {})", o.filter, o.hosts_left)).collect();
+        let results: Vec<String> = outcomes
+            .iter()
+            .map(|o| format!("{}: (end: {})", o.filter, o.hosts_left))
+            .collect();
         tracing::info!(
             "Filtering removed all hosts for the request with instance ID '{}'. Filter results: [{}]",
             spec.instance_uuid.as_deref().unwrap_or("None"),
             results.join(", ")
         );
     }
-    FilterRun { survivors, outcomes }
+    FilterRun {
+        survivors,
+        outcomes,
+    }
 }
 
 #[cfg(test)]
@@ -73,13 +90,19 @@ mod tests {
 
     #[test]
     fn each_filter_sees_the_previous_survivors() {
-        let mut hosts =
-            vec![host("a", 1024, 10, 1), host("b", 4096, 10, 1), host("c", 4096, 10, 1)];
+        let mut hosts = vec![
+            host("a", 1024, 10, 1),
+            host("b", 4096, 10, 1),
+            host("c", 4096, 10, 1),
+        ];
         hosts[2].service.up = false;
         let run = apply(&chain(), &hosts, &[0, 1, 2], &spec(2048, 1, 1), 0);
         assert_eq!(run.survivors, vec![1]);
-        let counts: Vec<(String, usize)> =
-            run.outcomes.iter().map(|o| (o.filter.clone(), o.hosts_left)).collect();
+        let counts: Vec<(String, usize)> = run
+            .outcomes
+            .iter()
+            .map(|o| (o.filter.clone(), o.hosts_left))
+            .collect();
         assert_eq!(
             counts,
             vec![
@@ -95,7 +118,10 @@ mod tests {
         let hosts = vec![host("a", 1024, 10, 1)];
         let run = apply(&chain(), &hosts, &[0], &spec(4096, 1, 1), 0);
         assert!(run.survivors.is_empty());
-        assert_eq!(run.outcomes.last().map(|o| o.filter.as_str()), Some("RamFilter"));
+        assert_eq!(
+            run.outcomes.last().map(|o| o.filter.as_str()),
+            Some("RamFilter")
+        );
         assert_eq!(run.outcomes.len(), 2);
     }
 

@@ -33,12 +33,20 @@ impl Filter for ComputeCapabilitiesFilter {
     fn host_passes(&self, host: &HostState, spec: &RequestSpec) -> bool {
         let mut specs = spec.flavor.extra_specs.clone();
         if let Some(bits) = specs.remove("hw:maxphysaddr_bits") {
-            specs.insert("capabilities:cpu_info:maxphysaddr:bits".into(), format!(">= {bits}"));
+            specs.insert(
+                "capabilities:cpu_info:maxphysaddr:bits".into(),
+                format!(">= {bits}"),
+            );
         }
         for (key, requirement) in &specs {
-            let Some(path) = Self::path(key, host) else { continue };
+            let Some(path) = Self::path(key, host) else {
+                continue;
+            };
             let Some(capability) = host.capability(&path) else {
-                tracing::debug!("{} fails. There are no capabilities to retrieve.", host.label());
+                tracing::debug!(
+                    "{} fails. There are no capabilities to retrieve.",
+                    host.label()
+                );
                 return false;
             };
             let value = python_str(&capability);

@@ -14,7 +14,10 @@ impl Filter for DifferentHostFilter {
     }
 
     fn host_passes(&self, host: &HostState, spec: &RequestSpec) -> bool {
-        !spec.hint("different_host").iter().any(|uuid| host.instances.contains(uuid))
+        !spec
+            .hint("different_host")
+            .iter()
+            .any(|uuid| host.instances.contains(uuid))
     }
 
     fn run_once_per_request(&self) -> bool {
@@ -33,7 +36,8 @@ mod tests {
         h.instances.insert("i1".into());
         let mut s = spec(1, 1, 1);
         assert!(DifferentHostFilter.host_passes(&h, &s));
-        s.scheduler_hints.insert("different_host".into(), vec!["i1".into()]);
+        s.scheduler_hints
+            .insert("different_host".into(), vec!["i1".into()]);
         assert!(!DifferentHostFilter.host_passes(&h, &s));
         assert!(DifferentHostFilter.host_passes(&host("b", 1024, 10, 1), &s));
     }

@@ -14,7 +14,9 @@ pub struct ImagePropertiesFilter {
 
 impl ImagePropertiesFilter {
     pub fn new(default_architecture: Option<String>) -> Self {
-        Self { default_architecture }
+        Self {
+            default_architecture,
+        }
     }
 }
 
@@ -81,7 +83,10 @@ impl Filter for ImagePropertiesFilter {
             _ => true,
         };
         let supported = version_ok
-            && host.supported_instances.iter().any(|s| wanted.iter().all(|w| s.contains(w)))
+            && host
+                .supported_instances
+                .iter()
+                .any(|s| wanted.iter().all(|w| s.contains(w)))
             && maxphysaddr_ok(host, props.get("hw_maxphysaddr_bits"));
         if !supported {
             tracing::debug!(
@@ -103,8 +108,14 @@ impl Filter for ImagePropertiesFilter {
 }
 
 fn maxphysaddr_ok(host: &HostState, required: Option<&String>) -> bool {
-    let Some(required) = required.and_then(|r| r.trim().parse::<u64>().ok()) else { return true };
-    match host.cpu_info.pointer("/maxphysaddr/bits").and_then(|b| b.as_u64()) {
+    let Some(required) = required.and_then(|r| r.trim().parse::<u64>().ok()) else {
+        return true;
+    };
+    match host
+        .cpu_info
+        .pointer("/maxphysaddr/bits")
+        .and_then(|b| b.as_u64())
+    {
         Some(bits) => bits >= required,
         None => true,
     }
@@ -174,9 +185,15 @@ mod tests {
     #[test]
     fn requested_hypervisor_version_is_checked() {
         let h = host("a", 1024, 10, 1);
-        let s = with_props(&[("img_hv_type", "qemu"), ("img_hv_requested_version", ">= 6.0")]);
+        let s = with_props(&[
+            ("img_hv_type", "qemu"),
+            ("img_hv_requested_version", ">= 6.0"),
+        ]);
         assert!(filter().host_passes(&h, &s));
-        let s = with_props(&[("img_hv_type", "qemu"), ("img_hv_requested_version", ">= 7.0")]);
+        let s = with_props(&[
+            ("img_hv_type", "qemu"),
+            ("img_hv_requested_version", ">= 7.0"),
+        ]);
         assert!(!filter().host_passes(&h, &s));
     }
 

@@ -22,8 +22,11 @@ impl Filter for IsolatedHostsFilter {
         if self.isolated_images.is_empty() {
             return !self.restrict_isolated_hosts_to_isolated_images || !host_isolated;
         }
-        let image_isolated =
-            spec.image.id.as_ref().is_some_and(|id| self.isolated_images.contains(id));
+        let image_isolated = spec
+            .image
+            .id
+            .as_ref()
+            .is_some_and(|id| self.isolated_images.contains(id));
         if self.restrict_isolated_hosts_to_isolated_images {
             image_isolated == host_isolated
         } else {

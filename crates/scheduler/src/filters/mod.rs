@@ -116,8 +116,12 @@ pub fn build(name: &str, config: &FilterSchedulerSection) -> Option<Box<dyn Filt
         "AggregateInstanceExtraSpecsFilter" => Box::new(AggregateInstanceExtraSpecsFilter),
         "AggregateMultiTenancyIsolation" => Box::new(AggregateMultiTenancyIsolation),
         "AggregateImagePropertiesIsolation" => Box::new(AggregateImagePropertiesIsolation::new(
-            config.aggregate_image_properties_isolation_namespace.clone(),
-            config.aggregate_image_properties_isolation_separator.clone(),
+            config
+                .aggregate_image_properties_isolation_namespace
+                .clone(),
+            config
+                .aggregate_image_properties_isolation_separator
+                .clone(),
         )),
         "SameHostFilter" => Box::new(SameHostFilter),
         "DifferentHostFilter" => Box::new(DifferentHostFilter),
@@ -128,9 +132,9 @@ pub fn build(name: &str, config: &FilterSchedulerSection) -> Option<Box<dyn Filt
                 .restrict_isolated_hosts_to_isolated_images,
         }),
         "NumInstancesFilter" => Box::new(NumInstancesFilter::global(config.max_instances_per_host)),
-        "AggregateNumInstancesFilter" => {
-            Box::new(NumInstancesFilter::per_aggregate(config.max_instances_per_host))
-        }
+        "AggregateNumInstancesFilter" => Box::new(NumInstancesFilter::per_aggregate(
+            config.max_instances_per_host,
+        )),
         "AllHostsFilter" => Box::new(AllHostsFilter),
         _ => return None,
     };

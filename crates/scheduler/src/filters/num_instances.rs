@@ -13,11 +13,17 @@ pub struct NumInstancesFilter {
 
 impl NumInstancesFilter {
     pub fn global(max_instances_per_host: u32) -> Self {
-        Self { max_instances_per_host, per_aggregate: false }
+        Self {
+            max_instances_per_host,
+            per_aggregate: false,
+        }
     }
 
     pub fn per_aggregate(max_instances_per_host: u32) -> Self {
-        Self { max_instances_per_host, per_aggregate: true }
+        Self {
+            max_instances_per_host,
+            per_aggregate: true,
+        }
     }
 
     fn max_for(&self, host: &HostState) -> f64 {

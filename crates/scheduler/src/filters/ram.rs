@@ -14,11 +14,15 @@ pub struct RamFilter {
 
 impl RamFilter {
     pub fn global() -> Self {
-        Self { per_aggregate: false }
+        Self {
+            per_aggregate: false,
+        }
     }
 
     pub fn per_aggregate() -> Self {
-        Self { per_aggregate: true }
+        Self {
+            per_aggregate: true,
+        }
     }
 
     fn ratio(&self, host: &HostState) -> f64 {

@@ -14,13 +14,22 @@ impl Filter for RetryFilter {
     }
 
     fn host_passes(&self, host: &HostState, spec: &RequestSpec) -> bool {
-        let Some(retry) = &spec.retry else { return true };
-        let tried = retry.hosts.iter().any(|t| t.host == host.host && t.nodename == host.nodename);
+        let Some(retry) = &spec.retry else {
+            return true;
+        };
+        let tried = retry
+            .hosts
+            .iter()
+            .any(|t| t.host == host.host && t.nodename == host.nodename);
         if tried {
             tracing::info!(
                 "Host {} fails. Previously tried hosts: {:?}",
                 host.label(),
-                retry.hosts.iter().map(|t| (&t.host, &t.nodename)).collect::<Vec<_>>()
+                retry
+                    .hosts
+                    .iter()
+                    .map(|t| (&t.host, &t.nodename))
+                    .collect::<Vec<_>>()
             );
         }
         !tried
@@ -43,7 +52,10 @@ mod tests {
         let mut s = spec(1, 1, 1);
         s.retry = Some(RetryInfo {
             num_attempts: 1,
-            hosts: vec![TriedHost { host: "a".into(), nodename: "a-node".into() }],
+            hosts: vec![TriedHost {
+                host: "a".into(),
+                nodename: "a-node".into(),
+            }],
         });
         assert!(!RetryFilter.host_passes(&host("a", 1024, 10, 1), &s));
         assert!(RetryFilter.host_passes(&host("b", 1024, 10, 1), &s));

@@ -34,7 +34,8 @@ mod tests {
         h.instances.insert("i1".into());
         let mut s = spec(1, 1, 1);
         assert!(SameHostFilter.host_passes(&h, &s));
-        s.scheduler_hints.insert("same_host".into(), vec!["i1".into(), "i9".into()]);
+        s.scheduler_hints
+            .insert("same_host".into(), vec!["i1".into(), "i9".into()]);
         assert!(SameHostFilter.host_passes(&h, &s));
         assert!(!SameHostFilter.host_passes(&host("b", 1024, 10, 1), &s));
     }

@@ -14,12 +14,18 @@ impl Filter for ServerGroupAffinityFilter {
     }
 
     fn host_passes(&self, host: &HostState, spec: &RequestSpec) -> bool {
-        let Some(group) =
-            spec.instance_group.as_ref().filter(|g| g.policy == GroupPolicy::Affinity)
+        let Some(group) = spec
+            .instance_group
+            .as_ref()
+            .filter(|g| g.policy == GroupPolicy::Affinity)
         else {
             return true;
         };
-        tracing::debug!("Group affinity: check if {} in {:?}", host.host, group.hosts);
+        tracing::debug!(
+            "Group affinity: check if {} in {:?}",
+            host.host,
+            group.hosts
+        );
         group.hosts.is_empty() || group.hosts.contains(&host.host)
     }
 }

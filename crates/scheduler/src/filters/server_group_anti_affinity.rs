@@ -14,16 +14,26 @@ impl Filter for ServerGroupAntiAffinityFilter {
     }
 
     fn host_passes(&self, host: &HostState, spec: &RequestSpec) -> bool {
-        let Some(group) =
-            spec.instance_group.as_ref().filter(|g| g.policy == GroupPolicy::AntiAffinity)
+        let Some(group) = spec
+            .instance_group
+            .as_ref()
+            .filter(|g| g.policy == GroupPolicy::AntiAffinity)
         else {
             return true;
         };
         // A move may re-check the instance's own host; it must not count against itself.
-        if spec.instance_uuid.as_ref().is_some_and(|uuid| host.instances.contains(uuid)) {
+        if spec
+            .instance_uuid
+            .as_ref()
+            .is_some_and(|uuid| host.instances.contains(uuid))
+        {
             return true;
         }
-        let on_host = group.members.iter().filter(|m| host.instances.contains(*m)).count();
+        let on_host = group
+            .members
+            .iter()
+            .filter(|m| host.instances.contains(*m))
+            .count();
         let max = group.max_server_per_host.unwrap_or(1).max(1) as usize;
         tracing::debug!(
             "Group anti-affinity: check if the number of servers from group {} on host {} is less than {max}.",

@@ -144,7 +144,8 @@ impl FilterScheduler {
         claimer: &dyn AllocationClaimer,
     ) -> Result<Vec<Selection>, NoValidHost> {
         let mut rng = StdRng::from_entropy();
-        self.select_and_claim_with_rng(spec, hosts, claimer, &mut rng).await
+        self.select_and_claim_with_rng(spec, hosts, claimer, &mut rng)
+            .await
     }
 
     /// [`Self::select_and_claim`] with the randomness drawn from `rng`.

@@ -21,7 +21,10 @@ pub(crate) fn prefilter(hosts: &[HostState], spec: &RequestSpec) -> (Vec<usize>,
     if !spec.ignore_hosts.is_empty() {
         let ignored: Vec<String> = spec.ignore_hosts.iter().map(|h| h.to_lowercase()).collect();
         candidates.retain(|&i| !ignored.contains(&hosts[i].host.to_lowercase()));
-        tracing::info!("Host filter ignoring hosts: {}", spec.ignore_hosts.join(", "));
+        tracing::info!(
+            "Host filter ignoring hosts: {}",
+            spec.ignore_hosts.join(", ")
+        );
     }
     if !spec.force_hosts.is_empty() {
         let forced: Vec<String> = spec.force_hosts.iter().map(|h| h.to_lowercase()).collect();
@@ -44,7 +47,10 @@ fn log_forced(kind: &str, wanted: &[String], none_left: bool) {
             wanted.join(", ")
         );
     } else {
-        tracing::info!("Host filter forcing available {kind} to {}", wanted.join(", "));
+        tracing::info!(
+            "Host filter forcing available {kind} to {}",
+            wanted.join(", ")
+        );
     }
 }
 
@@ -78,16 +84,23 @@ mod tests {
         s.force_hosts.clear();
         s.force_nodes = vec!["c-node".into()];
         assert_eq!(prefilter(&hosts(), &s), (vec![2], true));
-        s.scheduler_hints.insert("_nova_check_type".into(), vec!["rebuild".into()]);
+        s.scheduler_hints
+            .insert("_nova_check_type".into(), vec!["rebuild".into()]);
         assert_eq!(prefilter(&hosts(), &s), (vec![2], false));
     }
 
     #[test]
     fn requested_destination_narrows_to_its_host_and_node() {
         let mut s = spec(1, 1, 1);
-        s.requested_destination = Some(Destination { host: "b".into(), node: None });
+        s.requested_destination = Some(Destination {
+            host: "b".into(),
+            node: None,
+        });
         assert_eq!(prefilter(&hosts(), &s), (vec![1], false));
-        s.requested_destination = Some(Destination { host: "b".into(), node: Some("x".into()) });
+        s.requested_destination = Some(Destination {
+            host: "b".into(),
+            node: Some("x".into()),
+        });
         assert_eq!(prefilter(&hosts(), &s), (vec![], false));
     }
 }

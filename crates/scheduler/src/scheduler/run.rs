@@ -85,15 +85,21 @@ impl<'s> Run<'s> {
             self.candidates.clear();
             return Vec::new();
         }
-        let mut weighed =
-            weighers::weigh(&self.scheduler.weighers, &self.hosts, &survivors, &self.spec);
+        let mut weighed = weighers::weigh(
+            &self.scheduler.weighers,
+            &self.hosts,
+            &survivors,
+            &self.spec,
+        );
         if self.scheduler.shuffle_best_same_weighed_hosts {
             let best = weighed[0].1;
             let ties = weighed.iter().take_while(|w| w.1 == best).count();
             weighed[..ties].shuffle(rng);
         }
-        let listing: Vec<String> =
-            weighed.iter().map(|(i, w)| format!("{}: {w}", self.hosts[*i].label())).collect();
+        let listing: Vec<String> = weighed
+            .iter()
+            .map(|(i, w)| format!("{}: {w}", self.hosts[*i].label()))
+            .collect();
         tracing::debug!("Weighed [{}]", listing.join(", "));
         let mut ranked: Vec<usize> = weighed.into_iter().map(|(i, _)| i).collect();
         let subset = self.scheduler.host_subset_size.min(ranked.len());
@@ -127,7 +133,11 @@ impl<'s> Run<'s> {
                 }
             }
         }
-        self.placements.push(Placement { host, instance_uuid, allocation_request });
+        self.placements.push(Placement {
+            host,
+            instance_uuid,
+            allocation_request,
+        });
     }
 
     pub(crate) fn placed_count(&self) -> usize {
@@ -200,6 +210,10 @@ impl<'s> Run<'s> {
     }
 
     fn labels(&self, indices: &[usize]) -> String {
-        indices.iter().map(|&i| self.hosts[i].label()).collect::<Vec<_>>().join(", ")
+        indices
+            .iter()
+            .map(|&i| self.hosts[i].label())
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }

@@ -54,18 +54,30 @@ fn default_configuration_is_the_mission_notes_filter_list() {
 #[test]
 fn unknown_filter_or_weigher_names_are_startup_errors() {
     let mut config = SchedulerConfig::default();
-    config.filter_scheduler.enabled_filters.push("RamFiltr".into());
+    config
+        .filter_scheduler
+        .enabled_filters
+        .push("RamFiltr".into());
     let err = FilterScheduler::new(&config).unwrap_err();
-    assert!(err.to_string().contains("unknown filter \"RamFiltr\""), "{err}");
+    assert!(
+        err.to_string().contains("unknown filter \"RamFiltr\""),
+        "{err}"
+    );
     assert!(err.to_string().contains("CoreFilter"));
 
     let mut config = SchedulerConfig::default();
     config.filter_scheduler.weight_classes = vec!["IoOpsWeigher".into()];
-    assert!(matches!(FilterScheduler::new(&config), Err(ConfigError::UnknownWeigher { .. })));
+    assert!(matches!(
+        FilterScheduler::new(&config),
+        Err(ConfigError::UnknownWeigher { .. })
+    ));
 
     let mut config = SchedulerConfig::default();
     config.filter_scheduler.host_subset_size = 0;
-    assert!(matches!(FilterScheduler::new(&config), Err(ConfigError::Invalid { .. })));
+    assert!(matches!(
+        FilterScheduler::new(&config),
+        Err(ConfigError::Invalid { .. })
+    ));
 }
 
 #[test]
@@ -81,7 +93,10 @@ fn most_free_ram_wins() {
     assert_eq!(result[0].chosen.host, "devstack-controller");
     assert_eq!(result[0].alternates.len(), 1);
     assert_eq!(result[0].alternates[0].host, "devstack-compute1");
-    assert_eq!(result[0].chosen.compute_node_uuid, "devstack-controller-uuid");
+    assert_eq!(
+        result[0].chosen.compute_node_uuid,
+        "devstack-controller-uuid"
+    );
 }
 
 #[test]
@@ -142,24 +157,34 @@ fn consumed_resources_limit_a_multi_create() {
     }
     let mut s = spec(1024, 1, 1);
     s.instance_uuids = uuids(3);
-    let chosen = chosen_hosts(&default_scheduler().select_destinations(&s, hosts.clone()).unwrap());
+    let chosen = chosen_hosts(
+        &default_scheduler()
+            .select_destinations(&s, hosts.clone())
+            .unwrap(),
+    );
     assert_eq!(count(&chosen, "a"), 2);
     assert_eq!(count(&chosen, "b"), 1);
 
     s.instance_uuids = uuids(4);
-    let err = default_scheduler().select_destinations(&s, hosts).unwrap_err();
+    let err = default_scheduler()
+        .select_destinations(&s, hosts)
+        .unwrap_err();
     assert_eq!(err.placed, 3);
     assert_eq!(err.requested, 4);
     assert_eq!(err.eliminated_by(), Some("RamFilter"));
-    assert_eq!(err.to_string(), "No valid host was found. There are not enough hosts available.");
+    assert_eq!(
+        err.to_string(),
+        "No valid host was found. There are not enough hosts available."
+    );
 }
 
 #[test]
 fn anonymous_instances_use_num_instances() {
     let mut s = spec(512, 1, 1);
     s.num_instances = 3;
-    let result =
-        default_scheduler().select_destinations(&s, vec![host("a", 8192, 100, 8)]).unwrap();
+    let result = default_scheduler()
+        .select_destinations(&s, vec![host("a", 8192, 100, 8)])
+        .unwrap();
     assert_eq!(result.len(), 3);
     assert!(result.iter().all(|r| r.instance_uuid.is_none()));
 }
@@ -176,18 +201,27 @@ fn group(policy: GroupPolicy, max: Option<u32>) -> ServerGroup {
 
 #[test]
 fn anti_affinity_spreads_one_per_host_within_a_request() {
-    let hosts = vec![host("a", 8192, 100, 8), host("b", 8192, 100, 8), host("c", 8192, 100, 8)];
+    let hosts = vec![
+        host("a", 8192, 100, 8),
+        host("b", 8192, 100, 8),
+        host("c", 8192, 100, 8),
+    ];
     let mut s = spec(512, 1, 1);
     s.instance_uuids = uuids(3);
     s.instance_group = Some(group(GroupPolicy::AntiAffinity, None));
-    let chosen: BTreeSet<String> =
-        chosen_hosts(&default_scheduler().select_destinations(&s, hosts.clone()).unwrap())
-            .into_iter()
-            .collect();
+    let chosen: BTreeSet<String> = chosen_hosts(
+        &default_scheduler()
+            .select_destinations(&s, hosts.clone())
+            .unwrap(),
+    )
+    .into_iter()
+    .collect();
     assert_eq!(chosen.len(), 3);
 
     s.instance_uuids = uuids(4);
-    let err = default_scheduler().select_destinations(&s, hosts).unwrap_err();
+    let err = default_scheduler()
+        .select_destinations(&s, hosts)
+        .unwrap_err();
     assert_eq!(err.placed, 3);
     assert_eq!(err.eliminated_by(), Some("ServerGroupAntiAffinityFilter"));
 }
@@ -198,7 +232,11 @@ fn anti_affinity_respects_max_server_per_host() {
     let mut s = spec(512, 1, 1);
     s.instance_uuids = uuids(4);
     s.instance_group = Some(group(GroupPolicy::AntiAffinity, Some(2)));
-    let chosen = chosen_hosts(&default_scheduler().select_destinations(&s, hosts.clone()).unwrap());
+    let chosen = chosen_hosts(
+        &default_scheduler()
+            .select_destinations(&s, hosts.clone())
+            .unwrap(),
+    );
     assert_eq!((count(&chosen, "a"), count(&chosen, "b")), (2, 2));
     s.instance_uuids = uuids(5);
     assert!(default_scheduler().select_destinations(&s, hosts).is_err());
@@ -222,7 +260,11 @@ fn anti_affinity_counts_existing_members() {
 
 #[test]
 fn affinity_keeps_every_instance_on_the_first_host() {
-    let hosts = vec![host("a", 8192, 100, 8), host("b", 8192, 100, 8), host("c", 8192, 100, 8)];
+    let hosts = vec![
+        host("a", 8192, 100, 8),
+        host("b", 8192, 100, 8),
+        host("c", 8192, 100, 8),
+    ];
     let mut s = spec(512, 1, 1);
     s.instance_uuids = uuids(5);
     s.instance_group = Some(group(GroupPolicy::Affinity, None));
@@ -265,7 +307,11 @@ fn soft_anti_affinity_spreads_group_members() {
         c.filter_scheduler.ram_weight_multiplier = -1.0;
         c.filter_scheduler.soft_anti_affinity_weight_multiplier = 100.0;
     });
-    let hosts = vec![host("a", 8192, 100, 8), host("b", 8192, 100, 8), host("c", 8192, 100, 8)];
+    let hosts = vec![
+        host("a", 8192, 100, 8),
+        host("b", 8192, 100, 8),
+        host("c", 8192, 100, 8),
+    ];
     let mut s = spec(256, 1, 1);
     s.instance_uuids = uuids(6);
     s.instance_group = Some(group(GroupPolicy::SoftAntiAffinity, None));
@@ -281,34 +327,55 @@ fn retry_skips_hosts_already_tried() {
     let mut s = spec(512, 1, 1);
     s.retry = Some(RetryInfo {
         num_attempts: 1,
-        hosts: vec![TriedHost { host: "a".into(), nodename: "a-node".into() }],
+        hosts: vec![TriedHost {
+            host: "a".into(),
+            nodename: "a-node".into(),
+        }],
     });
-    let result = default_scheduler().select_destinations(&s, hosts.clone()).unwrap();
+    let result = default_scheduler()
+        .select_destinations(&s, hosts.clone())
+        .unwrap();
     assert_eq!(result[0].chosen.host, "b");
-    s.retry.as_mut().unwrap().hosts.push(TriedHost { host: "b".into(), nodename: "b-node".into() });
-    let err = default_scheduler().select_destinations(&s, hosts).unwrap_err();
+    s.retry.as_mut().unwrap().hosts.push(TriedHost {
+        host: "b".into(),
+        nodename: "b-node".into(),
+    });
+    let err = default_scheduler()
+        .select_destinations(&s, hosts)
+        .unwrap_err();
     assert_eq!(err.eliminated_by(), Some("RetryFilter"));
 }
 
 #[test]
 fn alternates_are_capped_by_max_attempts_and_exclude_chosen_hosts() {
-    let hosts: Vec<HostState> =
-        ["a", "b", "c", "d", "e"].iter().map(|n| host(n, 8192, 100, 8)).collect();
+    let hosts: Vec<HostState> = ["a", "b", "c", "d", "e"]
+        .iter()
+        .map(|n| host(n, 8192, 100, 8))
+        .collect();
     let mut s = spec(512, 1, 1);
     s.instance_uuids = uuids(2);
-    let result = default_scheduler().select_destinations(&s, hosts.clone()).unwrap();
+    let result = default_scheduler()
+        .select_destinations(&s, hosts.clone())
+        .unwrap();
     let chosen: Vec<String> = chosen_hosts(&result);
     for selection in &result {
         assert_eq!(selection.alternates.len(), 2);
-        assert!(selection.alternates.iter().all(|a| !chosen.contains(&a.host)));
+        assert!(selection
+            .alternates
+            .iter()
+            .all(|a| !chosen.contains(&a.host)));
     }
-    let single = scheduler_with(|c| c.max_attempts = 1).select_destinations(&s, hosts).unwrap();
+    let single = scheduler_with(|c| c.max_attempts = 1)
+        .select_destinations(&s, hosts)
+        .unwrap();
     assert!(single.iter().all(|r| r.alternates.is_empty()));
 }
 
 #[test]
 fn no_hosts_at_all_is_no_valid_host() {
-    let err = default_scheduler().select_destinations(&spec(1, 1, 1), vec![]).unwrap_err();
+    let err = default_scheduler()
+        .select_destinations(&spec(1, 1, 1), vec![])
+        .unwrap_err();
     assert_eq!(err.placed, 0);
     assert_eq!(err.requested, 1);
 }
@@ -317,10 +384,14 @@ fn no_hosts_at_all_is_no_valid_host() {
 fn disabled_and_down_hosts_are_never_chosen() {
     let mut hosts = vec![host("a", 8192, 100, 8), host("b", 1024, 100, 8)];
     hosts[0].service.disabled = true;
-    let result = default_scheduler().select_destinations(&spec(64, 1, 1), hosts.clone()).unwrap();
+    let result = default_scheduler()
+        .select_destinations(&spec(64, 1, 1), hosts.clone())
+        .unwrap();
     assert_eq!(result[0].chosen.host, "b");
     hosts[1].service.up = false;
-    let err = default_scheduler().select_destinations(&spec(64, 1, 1), hosts).unwrap_err();
+    let err = default_scheduler()
+        .select_destinations(&spec(64, 1, 1), hosts)
+        .unwrap_err();
     assert_eq!(err.eliminated_by(), Some("ComputeFilter"));
 }
 
@@ -335,16 +406,28 @@ fn availability_zone_and_capabilities_narrow_the_choice() {
     let mut s = spec(64, 1, 1);
     s.availability_zone = Some("az1".into());
     assert_eq!(
-        default_scheduler().select_destinations(&s, hosts.clone()).unwrap()[0].chosen.host,
+        default_scheduler()
+            .select_destinations(&s, hosts.clone())
+            .unwrap()[0]
+            .chosen
+            .host,
         "b"
     );
     s.availability_zone = Some("nova".into());
     assert_eq!(
-        default_scheduler().select_destinations(&s, hosts.clone()).unwrap()[0].chosen.host,
+        default_scheduler()
+            .select_destinations(&s, hosts.clone())
+            .unwrap()[0]
+            .chosen
+            .host,
         "a"
     );
-    s.flavor.extra_specs.insert("capabilities:hypervisor_type".into(), "kvm".into());
-    let err = default_scheduler().select_destinations(&s, hosts).unwrap_err();
+    s.flavor
+        .extra_specs
+        .insert("capabilities:hypervisor_type".into(), "kvm".into());
+    let err = default_scheduler()
+        .select_destinations(&s, hosts)
+        .unwrap_err();
     assert_eq!(err.eliminated_by(), Some("ComputeCapabilitiesFilter"));
 }
 
@@ -363,7 +446,11 @@ fn forced_hosts_skip_the_filters() {
 fn host_subset_size_picks_among_the_best() {
     use rand::rngs::StdRng;
     let scheduler = scheduler_with(|c| c.filter_scheduler.host_subset_size = 2);
-    let mut hosts = vec![host("a", 8192, 100, 8), host("b", 8000, 100, 8), host("c", 1024, 100, 8)];
+    let mut hosts = vec![
+        host("a", 8192, 100, 8),
+        host("b", 8000, 100, 8),
+        host("c", 1024, 100, 8),
+    ];
     hosts[2].free_ram_mb = 10;
     let mut seen = BTreeSet::new();
     let mut rng = StdRng::seed_from_u64(7);
@@ -380,7 +467,11 @@ fn host_subset_size_picks_among_the_best() {
 fn shuffle_spreads_choices_among_equal_best_hosts() {
     use rand::rngs::StdRng;
     let scheduler = scheduler_with(|c| c.filter_scheduler.shuffle_best_same_weighed_hosts = true);
-    let hosts = vec![host("a", 8192, 100, 8), host("b", 8192, 100, 8), host("c", 1024, 100, 8)];
+    let hosts = vec![
+        host("a", 8192, 100, 8),
+        host("b", 8192, 100, 8),
+        host("c", 1024, 100, 8),
+    ];
     let mut seen = BTreeSet::new();
     let mut rng = StdRng::seed_from_u64(3);
     for _ in 0..50 {
@@ -399,12 +490,16 @@ fn filter_config_options_reach_the_filters() {
         max_instances_per_host: 2,
         ..Default::default()
     };
-    let scheduler =
-        FilterScheduler::new(&SchedulerConfig { max_attempts: 3, filter_scheduler: section })
-            .unwrap();
+    let scheduler = FilterScheduler::new(&SchedulerConfig {
+        max_attempts: 3,
+        filter_scheduler: section,
+    })
+    .unwrap();
     let mut s = spec(64, 1, 1);
     s.instance_uuids = uuids(3);
-    let err = scheduler.select_destinations(&s, vec![host("a", 8192, 100, 8)]).unwrap_err();
+    let err = scheduler
+        .select_destinations(&s, vec![host("a", 8192, 100, 8)])
+        .unwrap_err();
     assert_eq!(err.placed, 2);
 }
 
@@ -414,7 +509,9 @@ fn request_for(provider: &str) -> AllocationRequest {
     AllocationRequest {
         allocations: BTreeMap::from([(
             provider.to_string(),
-            ProviderAllocation { resources: BTreeMap::from([("MEMORY_MB".to_string(), 512)]) },
+            ProviderAllocation {
+                resources: BTreeMap::from([("MEMORY_MB".to_string(), 512)]),
+            },
         )]),
         mappings: BTreeMap::new(),
     }
@@ -436,11 +533,18 @@ struct RecordingClaimer {
 #[async_trait]
 impl AllocationClaimer for RecordingClaimer {
     async fn claim(&self, instance_uuid: &str, request: &AllocationRequest) -> bool {
-        let provider = request.allocations.keys().next().cloned().unwrap_or_default();
+        let provider = request
+            .allocations
+            .keys()
+            .next()
+            .cloned()
+            .unwrap_or_default();
         if self.refuse.contains(&provider) {
             return false;
         }
-        self.claims.lock().push((instance_uuid.to_string(), provider));
+        self.claims
+            .lock()
+            .push((instance_uuid.to_string(), provider));
         true
     }
 
@@ -451,25 +555,47 @@ impl AllocationClaimer for RecordingClaimer {
 
 #[tokio::test]
 async fn claims_go_to_the_chosen_hosts_and_alternates_carry_candidates() {
-    let hosts =
-        vec![with_candidates(host("a", 8192, 100, 8)), with_candidates(host("b", 4096, 100, 8))];
+    let hosts = vec![
+        with_candidates(host("a", 8192, 100, 8)),
+        with_candidates(host("b", 4096, 100, 8)),
+    ];
     let mut s = spec(512, 1, 1);
     s.instance_uuids = uuids(1);
     let claimer = RecordingClaimer::default();
-    let result = default_scheduler().select_and_claim(&s, hosts, &claimer).await.unwrap();
-    assert_eq!(*claimer.claims.lock(), vec![("inst-0".to_string(), "a-uuid".to_string())]);
-    assert_eq!(result[0].chosen.allocation_request, Some(request_for("a-uuid")));
-    assert_eq!(result[0].alternates[0].allocation_request, Some(request_for("b-uuid")));
+    let result = default_scheduler()
+        .select_and_claim(&s, hosts, &claimer)
+        .await
+        .unwrap();
+    assert_eq!(
+        *claimer.claims.lock(),
+        vec![("inst-0".to_string(), "a-uuid".to_string())]
+    );
+    assert_eq!(
+        result[0].chosen.allocation_request,
+        Some(request_for("a-uuid"))
+    );
+    assert_eq!(
+        result[0].alternates[0].allocation_request,
+        Some(request_for("b-uuid"))
+    );
 }
 
 #[tokio::test]
 async fn a_refused_claim_moves_to_the_next_host() {
-    let hosts =
-        vec![with_candidates(host("a", 8192, 100, 8)), with_candidates(host("b", 4096, 100, 8))];
+    let hosts = vec![
+        with_candidates(host("a", 8192, 100, 8)),
+        with_candidates(host("b", 4096, 100, 8)),
+    ];
     let mut s = spec(512, 1, 1);
     s.instance_uuids = uuids(1);
-    let claimer = RecordingClaimer { refuse: vec!["a-uuid".into()], ..Default::default() };
-    let result = default_scheduler().select_and_claim(&s, hosts, &claimer).await.unwrap();
+    let claimer = RecordingClaimer {
+        refuse: vec!["a-uuid".into()],
+        ..Default::default()
+    };
+    let result = default_scheduler()
+        .select_and_claim(&s, hosts, &claimer)
+        .await
+        .unwrap();
     assert_eq!(result[0].chosen.host, "b");
 }
 
@@ -495,9 +621,15 @@ async fn a_partial_multi_create_releases_its_claims() {
     let mut s = spec(512, 1, 1);
     s.instance_uuids = uuids(3);
     let claimer = RecordingClaimer::default();
-    let err = default_scheduler().select_and_claim(&s, hosts, &claimer).await.unwrap_err();
+    let err = default_scheduler()
+        .select_and_claim(&s, hosts, &claimer)
+        .await
+        .unwrap_err();
     assert_eq!(err.placed, 2);
-    assert_eq!(*claimer.released.lock(), vec!["inst-0".to_string(), "inst-1".to_string()]);
+    assert_eq!(
+        *claimer.released.lock(),
+        vec!["inst-0".to_string(), "inst-1".to_string()]
+    );
 }
 
 #[tokio::test]
@@ -505,8 +637,14 @@ async fn every_claim_refused_is_no_valid_host_without_filter_blame() {
     let hosts = vec![with_candidates(host("a", 8192, 100, 8))];
     let mut s = spec(512, 1, 1);
     s.instance_uuids = uuids(1);
-    let claimer = RecordingClaimer { refuse: vec!["a-uuid".into()], ..Default::default() };
-    let err = default_scheduler().select_and_claim(&s, hosts, &claimer).await.unwrap_err();
+    let claimer = RecordingClaimer {
+        refuse: vec!["a-uuid".into()],
+        ..Default::default()
+    };
+    let err = default_scheduler()
+        .select_and_claim(&s, hosts, &claimer)
+        .await
+        .unwrap_err();
     assert_eq!(err.eliminated_by(), None);
     assert!(claimer.released.lock().is_empty());
 }
@@ -531,50 +669,4 @@ fn select_and_claim_is_send() {
     let claimer = RecordingClaimer::default();
     let s = spec(1, 1, 1);
     assert_send(scheduler.select_and_claim(&s, vec![], &claimer));
-}
-
-// ---- logs ----
-
-#[derive(Clone, Default)]
-struct Captured(std::sync::Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-#[test]
-fn debug_log_tells_the_story_of_a_decision() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::DEBUG)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let mut hosts = vec![
-        host("devstack-controller", 16_000, 100, 8),
-        host("devstack-compute1", 16_000, 100, 8),
-        host("small", 64, 100, 8),
-    ];
-    hosts[0].free_ram_mb = 7466;
-    hosts[1].free_ram_mb = 3434;
-    tracing::subscriber::with_default(subscriber, || {
-        default_scheduler().select_destinations(&spec(512, 1, 1), hosts).unwrap();
-    });
-    let log = String::from_utf8(captured.0.lock().clone()).unwrap();
-    assert!(log.contains("Starting with 3 host(s)"), "{log}");
-    assert!(log.contains("Filter RamFilter removed host(s): (small, small-node)"), "{log}");
-    assert!(log.contains("Filter RamFilter returned 2 host(s)"), "{log}");
-    assert!(log.contains("Filter ServerGroupAffinityFilter returned 2 host(s)"), "{log}");
-    assert!(log.contains("Weighed [(devstack-controller, devstack-controller-node): "), "{log}");
-    assert!(
-        log.contains("Selected host: (devstack-controller, devstack-controller-node)"),
-        "{log}"
-    );
 }

@@ -37,6 +37,9 @@ mod tests {
     fn free_vcpus_count_the_allocation_ratio() {
         let mut h = host("a", 1024, 10, 8);
         h.vcpus_used = 28;
-        assert_eq!(CpuWeigher { multiplier: 1.0 }.raw_weight(&h, &spec(1, 1, 1)), 100.0);
+        assert_eq!(
+            CpuWeigher { multiplier: 1.0 }.raw_weight(&h, &spec(1, 1, 1)),
+            100.0
+        );
     }
 }

@@ -36,6 +36,9 @@ mod tests {
     #[test]
     fn raw_weight_is_free_disk() {
         let h = host("a", 1024, 10, 8);
-        assert_eq!(DiskWeigher { multiplier: 1.0 }.raw_weight(&h, &spec(1, 1, 1)), 10240.0);
+        assert_eq!(
+            DiskWeigher { multiplier: 1.0 }.raw_weight(&h, &spec(1, 1, 1)),
+            10240.0
+        );
     }
 }

@@ -55,9 +55,15 @@ pub const KNOWN_WEIGHERS: &[&str] = &[
 pub fn build(name: &str, config: &FilterSchedulerSection) -> Option<Box<dyn Weigher>> {
     let short = name.trim().rsplit('.').next().unwrap_or_default();
     let weigher: Box<dyn Weigher> = match short {
-        "RAMWeigher" => Box::new(RamWeigher { multiplier: config.ram_weight_multiplier }),
-        "CPUWeigher" => Box::new(CpuWeigher { multiplier: config.cpu_weight_multiplier }),
-        "DiskWeigher" => Box::new(DiskWeigher { multiplier: config.disk_weight_multiplier }),
+        "RAMWeigher" => Box::new(RamWeigher {
+            multiplier: config.ram_weight_multiplier,
+        }),
+        "CPUWeigher" => Box::new(CpuWeigher {
+            multiplier: config.cpu_weight_multiplier,
+        }),
+        "DiskWeigher" => Box::new(DiskWeigher {
+            multiplier: config.disk_weight_multiplier,
+        }),
         "ServerGroupSoftAffinityWeigher" => Box::new(ServerGroupSoftAffinityWeigher {
             multiplier: config.soft_affinity_weight_multiplier,
         }),
@@ -127,7 +133,11 @@ fn add_weigher(
         scores.push(format!("{}: {multiplier} * {weight}", hosts[i].label()));
     }
     tracing::debug!("{}: raw weights {raw:?}", weigher.name());
-    tracing::debug!("{}: score (multiplier * weight) {{{}}}", weigher.name(), scores.join(", "));
+    tracing::debug!(
+        "{}: score (multiplier * weight) {{{}}}",
+        weigher.name(),
+        scores.join(", ")
+    );
 }
 
 #[cfg(test)]
@@ -178,15 +188,24 @@ mod tests {
     fn a_single_host_is_not_weighed() {
         let hosts = vec![host("a", 4096, 100, 8)];
         let weighers: Vec<Box<dyn Weigher>> = vec![Box::new(RamWeigher { multiplier: 1.0 })];
-        assert_eq!(weigh(&weighers, &hosts, &[0], &spec(1, 1, 1)), vec![(0, 0.0)]);
+        assert_eq!(
+            weigh(&weighers, &hosts, &[0], &spec(1, 1, 1)),
+            vec![(0, 0.0)]
+        );
     }
 
     #[test]
     fn ties_keep_the_candidate_order() {
-        let hosts = vec![host("a", 4096, 100, 8), host("b", 4096, 100, 8), host("c", 4096, 100, 8)];
+        let hosts = vec![
+            host("a", 4096, 100, 8),
+            host("b", 4096, 100, 8),
+            host("c", 4096, 100, 8),
+        ];
         let weighers: Vec<Box<dyn Weigher>> = vec![Box::new(RamWeigher { multiplier: 1.0 })];
-        let order: Vec<usize> =
-            weigh(&weighers, &hosts, &[2, 0, 1], &spec(1, 1, 1)).into_iter().map(|w| w.0).collect();
+        let order: Vec<usize> = weigh(&weighers, &hosts, &[2, 0, 1], &spec(1, 1, 1))
+            .into_iter()
+            .map(|w| w.0)
+            .collect();
         assert_eq!(order, vec![2, 0, 1]);
     }
 

@@ -9,9 +9,11 @@ use crate::request_spec::{GroupPolicy, RequestSpec};
 /// Members of the request's group on `host`, if the group has `policy`.
 fn members_on_host(host: &HostState, spec: &RequestSpec, policy: GroupPolicy) -> f64 {
     match &spec.instance_group {
-        Some(group) if group.policy == policy => {
-            group.members.iter().filter(|m| host.instances.contains(*m)).count() as f64
-        }
+        Some(group) if group.policy == policy => group
+            .members
+            .iter()
+            .filter(|m| host.instances.contains(*m))
+            .count() as f64,
         _ => 0.0,
     }
 }
@@ -85,16 +87,26 @@ mod tests {
     fn soft_affinity_prefers_the_busiest_host() {
         let weighers: Vec<Box<dyn Weigher>> =
             vec![Box::new(ServerGroupSoftAffinityWeigher { multiplier: 1.0 })];
-        let weighed = weigh(&weighers, &hosts(), &[0, 1, 2], &grouped(GroupPolicy::SoftAffinity));
+        let weighed = weigh(
+            &weighers,
+            &hosts(),
+            &[0, 1, 2],
+            &grouped(GroupPolicy::SoftAffinity),
+        );
         assert_eq!(weighed, vec![(2, 1.0), (1, 0.5), (0, 0.0)]);
     }
 
     #[test]
     fn soft_anti_affinity_prefers_the_emptiest_host() {
-        let weighers: Vec<Box<dyn Weigher>> =
-            vec![Box::new(ServerGroupSoftAntiAffinityWeigher { multiplier: 1.0 })];
-        let weighed =
-            weigh(&weighers, &hosts(), &[0, 1, 2], &grouped(GroupPolicy::SoftAntiAffinity));
+        let weighers: Vec<Box<dyn Weigher>> = vec![Box::new(ServerGroupSoftAntiAffinityWeigher {
+            multiplier: 1.0,
+        })];
+        let weighed = weigh(
+            &weighers,
+            &hosts(),
+            &[0, 1, 2],
+            &grouped(GroupPolicy::SoftAntiAffinity),
+        );
         assert_eq!(weighed, vec![(0, 1.0), (1, 0.5), (2, 0.0)]);
     }
 
@@ -102,7 +114,13 @@ mod tests {
     fn other_policies_weigh_nothing() {
         let s = grouped(GroupPolicy::Affinity);
         let h = &hosts()[2];
-        assert_eq!(ServerGroupSoftAffinityWeigher { multiplier: 1.0 }.raw_weight(h, &s), 0.0);
-        assert_eq!(ServerGroupSoftAntiAffinityWeigher { multiplier: 1.0 }.raw_weight(h, &s), 0.0);
+        assert_eq!(
+            ServerGroupSoftAffinityWeigher { multiplier: 1.0 }.raw_weight(h, &s),
+            0.0
+        );
+        assert_eq!(
+            ServerGroupSoftAntiAffinityWeigher { multiplier: 1.0 }.raw_weight(h, &s),
+            0.0
+        );
     }
 }
