@@ -371,6 +371,82 @@ section! {
     }
 }
 
+section! {
+    /// The networking service (Neutron v2.0) server.
+    NetworkSection ("network") {
+        /// Port of the networking API, served at /v2.0.
+        port: u16 = 9696,
+        /// Operator policy overrides (YAML); unset means <state_dir>/policy/network.yaml if it exists.
+        policy_file: Option<PathBuf> = None,
+        /// MTU of the underlying physical network; overlay networks get it minus their
+        /// encapsulation overhead (Neutron's global_physnet_mtu).
+        global_physnet_mtu: u32 = 1500,
+        /// Availability zones of networks whose availability_zone_hints are empty (Neutron's
+        /// default_availability_zones); the DHCP agents' zone when no agent reports one.
+        default_availability_zones: Vec<String> = Vec::new(),
+        /// The availability zone network agents report (Neutron's [AGENT] availability_zone).
+        availability_zone: String = "nova".into(),
+        /// Domain appended to port dns_name values (Neutron's dns_domain).
+        dns_domain: String = "openstacklocal.".into(),
+        /// Most DNS name servers per subnet (Neutron's max_dns_nameservers).
+        max_dns_nameservers: u32 = 5,
+        /// Most host routes per subnet (Neutron's max_subnet_host_routes).
+        max_subnet_host_routes: u32 = 20,
+        /// Most allowed address pairs per port (Neutron's max_allowed_address_pair).
+        max_allowed_address_pair: u32 = 10,
+    }
+}
+
+section! {
+    /// The ML2 core plugin (Neutron's [ml2]).
+    Ml2Section ("ml2") {
+        /// Network type drivers to load: local, flat, vlan, vxlan, gre.
+        type_drivers: Vec<String> = vec!["local".into(), "flat".into(), "vlan".into(), "vxlan".into(), "gre".into()],
+        /// Network types of project (non-provider) networks, in order of preference: when the
+        /// first has no segment left, the next is tried.
+        tenant_network_types: Vec<String> = vec!["vxlan".into(), "local".into()],
+        /// Mechanism drivers binding ports (the data plane's agents).
+        mechanism_drivers: Vec<String> = vec!["linuxbridge".into()],
+        /// Extension drivers (port_security, dns).
+        extension_drivers: Vec<String> = vec!["port_security".into()],
+        /// MTU of the overlay's underlay path; 0 means [network] global_physnet_mtu.
+        path_mtu: u32 = 0,
+    }
+}
+
+section! {
+    /// ML2 flat type driver (Neutron's [ml2_type_flat]).
+    Ml2TypeFlatSection ("ml2_type_flat") {
+        /// Physical networks on which flat networks may be created; `*` allows any.
+        flat_networks: Vec<String> = vec!["*".into()],
+    }
+}
+
+section! {
+    /// ML2 VLAN type driver (Neutron's [ml2_type_vlan]).
+    Ml2TypeVlanSection ("ml2_type_vlan") {
+        /// `physnet:min:max` (project VLANs allocated from that range, in order) or `physnet`
+        /// (provider VLANs only).
+        network_vlan_ranges: Vec<String> = vec!["physnet1:1000:2999".into()],
+    }
+}
+
+section! {
+    /// ML2 VXLAN type driver (Neutron's [ml2_type_vxlan]).
+    Ml2TypeVxlanSection ("ml2_type_vxlan") {
+        /// `min:max` ranges of VNIs allocated, in order, to project networks.
+        vni_ranges: Vec<String> = vec!["1:1000".into()],
+    }
+}
+
+section! {
+    /// ML2 GRE type driver (Neutron's [ml2_type_gre]).
+    Ml2TypeGreSection ("ml2_type_gre") {
+        /// `min:max` ranges of GRE tunnel ids allocated, in order, to project networks.
+        tunnel_id_ranges: Vec<String> = vec!["1:1000".into()],
+    }
+}
+
 /// The whole configuration.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
@@ -389,6 +465,12 @@ pub struct Config {
     pub filter_scheduler: FilterSchedulerSection,
     pub fake_driver: FakeDriverSection,
     pub catalog: CatalogSection,
+    pub network: NetworkSection,
+    pub ml2: Ml2Section,
+    pub ml2_type_flat: Ml2TypeFlatSection,
+    pub ml2_type_vlan: Ml2TypeVlanSection,
+    pub ml2_type_vxlan: Ml2TypeVxlanSection,
+    pub ml2_type_gre: Ml2TypeGreSection,
 }
 
 /// Config loading failures, with the offending place named.
@@ -421,6 +503,12 @@ impl Config {
             (FilterSchedulerSection::SECTION, FilterSchedulerSection::describe()),
             (FakeDriverSection::SECTION, FakeDriverSection::describe()),
             (CatalogSection::SECTION, CatalogSection::describe()),
+            (NetworkSection::SECTION, NetworkSection::describe()),
+            (Ml2Section::SECTION, Ml2Section::describe()),
+            (Ml2TypeFlatSection::SECTION, Ml2TypeFlatSection::describe()),
+            (Ml2TypeVlanSection::SECTION, Ml2TypeVlanSection::describe()),
+            (Ml2TypeVxlanSection::SECTION, Ml2TypeVxlanSection::describe()),
+            (Ml2TypeGreSection::SECTION, Ml2TypeGreSection::describe()),
         ]
     }
 

@@ -56,6 +56,7 @@ async fn run(config: Arc<Config>, with_compute_agents: bool) -> anyhow::Result<(
     let image_task = start_image(&config, &identity, shutdown.clone()).await?;
     let placement = monostack_placement::PlacementService::open(config.clone()).await?;
     let placement_task = start_placement(&config, &identity, placement.clone(), shutdown.clone()).await?;
+    let network_task = start_network(&config, &identity, shutdown.clone()).await?;
     let compute = open_compute(&config, bus.clone()).await?;
     let compute_task = start_compute(&config, &identity, compute.clone(), shutdown.clone()).await?;
     let placement_client: Arc<dyn monostack_placement::client::PlacementClient> = Arc::new(monostack_placement::client::LocalPlacement(placement));
@@ -71,6 +72,7 @@ async fn run(config: Arc<Config>, with_compute_agents: bool) -> anyhow::Result<(
     identity_task.await??;
     image_task.await??;
     placement_task.await??;
+    network_task.await??;
     compute_task.await??;
     for agent in &agents {
         agent.stop();
@@ -134,6 +136,14 @@ async fn start_placement(
     serve_api(config, "placement", config.placement.port, api, FaultStyle::Placement, shutdown).await
 }
 
+/// The networking API (Neutron v2.0).
+async fn start_network(config: &Arc<Config>, identity: &Arc<Identity>, shutdown: tokio::sync::watch::Receiver<bool>) -> anyhow::Result<ServeTask> {
+    let network = monostack_network::NetworkService::open(config.clone()).await?;
+    let (validator, www) = local_auth(identity);
+    let api = monostack_network::api::router(network, validator, &www);
+    serve_api(config, "network", config.network.port, api, FaultStyle::Network, shutdown).await
+}
+
 /// The compute service, casting its flows on `bus` and reading images over the image API.
 async fn open_compute(config: &Arc<Config>, bus: Arc<dyn monostack_bus::Bus>) -> anyhow::Result<Arc<monostack_compute::ComputeService>> {
     let images: Arc<dyn monostack_compute::image_client::ImageApi> = Arc::new(monostack_compute::image_client::HttpImageApi::from_config(config)?);
@@ -177,6 +187,9 @@ pub async fn db_sync(config: Arc<Config>) -> anyhow::Result<()> {
     let placement = monostack_placement::PlacementService::open(config.clone()).await?;
     placement.db.close().await;
     println!("placement database is up to date");
+    let network = monostack_network::NetworkService::open(config.clone()).await?;
+    network.db.close().await;
+    println!("network database is up to date");
     let bus: Arc<dyn monostack_bus::Bus> = Arc::new(monostack_bus::InProcessBus::new());
     let compute = open_compute(&config, bus).await?;
     compute.db.close().await;

@@ -1,0 +1,61 @@
+//! `GET /v2.0/extensions` and `GET /v2.0/extensions/{alias}`: the API extensions this server
+//! implements, under Neutron's aliases, so clients (and Tempest) know what they may use.
+
+use super::{json, State};
+use crate::error::NeutronError;
+use axum::extract::Path;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use serde_json::{json, Value};
+
+pub fn routes() -> Router<State> {
+    Router::new()
+        .route("/v2.0/extensions", get(list))
+        .route("/v2.0/extensions/{alias}", get(show))
+}
+
+/// (alias, name, description) of every extension implemented.
+pub const EXTENSIONS: &[(&str, &str, &str)] = &[
+    ("allowed-address-pairs", "Allowed Address Pairs", "Provides allowed address pairs"),
+    ("availability_zone", "Availability Zone", "The availability zone extension."),
+    ("binding", "Port Binding", "Expose port bindings of a virtual port to external application"),
+    ("dns-integration", "DNS Integration", "Provides integration with DNS."),
+    ("external-net", "Neutron external network", "Adds external network attribute to network resource."),
+    ("extra_dhcp_opt", "Neutron Extra DHCP options", "Extra options configuration for DHCP. For example PXE boot options to DHCP clients can be specified (e.g. tftp-server, server-ip-address, bootfile-name)"),
+    ("multi-provider", "Multi Provider Network", "Expose mapping of virtual networks to multiple physical networks"),
+    ("net-mtu", "Network MTU", "Provides MTU attribute for a network resource."),
+    ("net-mtu-writable", "Network MTU (writable)", "Provides a writable MTU attribute for a network resource."),
+    ("network_availability_zone", "Network Availability Zone", "Availability zone support for network."),
+    ("pagination", "Pagination support", "Extension that indicates that pagination is enabled."),
+    ("port-security", "Port Security", "Provides port security"),
+    ("project-id", "project_id field enabled", "Extension that indicates that project_id field is enabled."),
+    ("provider", "Provider Network", "Expose mapping of virtual networks to physical networks"),
+    ("revision-if-match", "If-Match constraints based on revision_number", "Extension indicating that If-Match based on revision_number is supported."),
+    ("sorting", "Sorting support", "Extension that indicates that sorting is enabled."),
+    ("standard-attr-description", "standard-attr-description", "Extension to add descriptions to standard attributes"),
+    ("standard-attr-revisions", "Resource revision numbers", "This extension will display the revision number of neutron resources."),
+    ("standard-attr-tag", "Tag support for resources with standard attribute: subnet, trunk, network_segment_range, router, network, policy, subnetpool, port, security_group, floatingip", "Enables to set tag on resources with standard attribute."),
+    ("standard-attr-timestamp", "Resource timestamps", "Adds created_at and updated_at fields to all Neutron resources that have Neutron standard attributes."),
+];
+
+fn view(alias: &str, name: &str, description: &str) -> Value {
+    json!({"alias": alias, "name": name, "description": description, "updated": "2013-01-20T00:00:00-00:00", "links": []})
+}
+
+async fn list() -> Response {
+    let all: Vec<Value> = EXTENSIONS.iter().map(|(a, n, d)| view(a, n, d)).collect();
+    json(StatusCode::OK, json!({ "extensions": all }))
+}
+
+async fn show(Path(alias): Path<String>) -> Response {
+    match EXTENSIONS.iter().find(|(a, _, _)| *a == alias) {
+        Some((a, n, d)) => json(StatusCode::OK, json!({ "extension": view(a, n, d) })),
+        None => NeutronError::not_found(
+            "ExtensionNotFound",
+            format!("Extension with alias {alias} does not exist"),
+        )
+        .into_response(),
+    }
+}

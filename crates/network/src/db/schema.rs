@@ -1,0 +1,46 @@
+//! The networking schema, portable across SQLite, PostgreSQL and MariaDB (BIGINT integers,
+//! times in epoch microseconds, booleans as 0/1, lists and maps as JSON text).
+//!
+//! Standard attributes (`description`, `created_at`, `updated_at`, `revision_number`) are
+//! columns of every resource table; tags of every resource live in one `tags` table keyed by
+//! resource type and id, so new resources (routers, security groups…) get tags for free.
+//!
+//! `network_segments.alloc_key` is what the type drivers allocate: the VLAN id or tunnel id,
+//! 0 for a flat network (one per physical network), NULL for local networks (unlimited).
+//! The unique key on (network_type, physical_network, alloc_key) means no id is ever handed
+//! out twice, whatever the concurrency; `physical_network` is '' when there is none so that
+//! the key compares it.
+
+use monostack_db::Migration;
+
+pub const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "networks, segments, subnets, ports, IP allocations, tags",
+    statements: &[
+        "CREATE TABLE networks (id VARCHAR(36) PRIMARY KEY, project_id VARCHAR(255) NOT NULL, name VARCHAR(255) NOT NULL, description TEXT NOT NULL, status VARCHAR(16) NOT NULL, admin_state_up BIGINT NOT NULL, shared BIGINT NOT NULL, router_external BIGINT NOT NULL, is_default BIGINT NOT NULL, port_security_enabled BIGINT NOT NULL, mtu BIGINT NOT NULL, availability_zone_hints TEXT NOT NULL, dns_domain VARCHAR(255) NOT NULL, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, revision_number BIGINT NOT NULL)",
+        "CREATE INDEX networks_project ON networks (project_id)",
+        "CREATE TABLE network_segments (id VARCHAR(36) PRIMARY KEY, network_id VARCHAR(36) NOT NULL, network_type VARCHAR(32) NOT NULL, physical_network VARCHAR(64) NOT NULL, segmentation_id BIGINT, alloc_key BIGINT, segment_index BIGINT NOT NULL)",
+        "CREATE UNIQUE INDEX network_segments_alloc ON network_segments (network_type, physical_network, alloc_key)",
+        "CREATE INDEX network_segments_network ON network_segments (network_id)",
+        "CREATE TABLE segment_locks (network_type VARCHAR(32) PRIMARY KEY, alloc_generation BIGINT NOT NULL)",
+        "INSERT INTO segment_locks (network_type, alloc_generation) VALUES ('local', 0)",
+        "INSERT INTO segment_locks (network_type, alloc_generation) VALUES ('flat', 0)",
+        "INSERT INTO segment_locks (network_type, alloc_generation) VALUES ('vlan', 0)",
+        "INSERT INTO segment_locks (network_type, alloc_generation) VALUES ('vxlan', 0)",
+        "INSERT INTO segment_locks (network_type, alloc_generation) VALUES ('gre', 0)",
+        "INSERT INTO segment_locks (network_type, alloc_generation) VALUES ('geneve', 0)",
+        "CREATE TABLE subnets (id VARCHAR(36) PRIMARY KEY, project_id VARCHAR(255) NOT NULL, network_id VARCHAR(36) NOT NULL, name VARCHAR(255) NOT NULL, description TEXT NOT NULL, ip_version BIGINT NOT NULL, cidr VARCHAR(64) NOT NULL, gateway_ip VARCHAR(64), enable_dhcp BIGINT NOT NULL, ipv6_ra_mode VARCHAR(16), ipv6_address_mode VARCHAR(16), subnetpool_id VARCHAR(36), segment_id VARCHAR(36), allocation_pools TEXT NOT NULL, dns_nameservers TEXT NOT NULL, host_routes TEXT NOT NULL, service_types TEXT NOT NULL, dns_publish_fixed_ip BIGINT NOT NULL, alloc_generation BIGINT NOT NULL, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, revision_number BIGINT NOT NULL)",
+        "CREATE INDEX subnets_network ON subnets (network_id)",
+        "CREATE INDEX subnets_project ON subnets (project_id)",
+        "CREATE TABLE ports (id VARCHAR(36) PRIMARY KEY, project_id VARCHAR(255) NOT NULL, network_id VARCHAR(36) NOT NULL, name VARCHAR(255) NOT NULL, description TEXT NOT NULL, mac_address VARCHAR(32) NOT NULL, admin_state_up BIGINT NOT NULL, status VARCHAR(16) NOT NULL, device_id VARCHAR(255) NOT NULL, device_owner VARCHAR(255) NOT NULL, port_security_enabled BIGINT NOT NULL, dns_name VARCHAR(255) NOT NULL, binding_host_id VARCHAR(255) NOT NULL, binding_vif_type VARCHAR(64) NOT NULL, binding_vnic_type VARCHAR(64) NOT NULL, binding_profile TEXT NOT NULL, binding_vif_details TEXT NOT NULL, allowed_address_pairs TEXT NOT NULL, extra_dhcp_opts TEXT NOT NULL, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, revision_number BIGINT NOT NULL)",
+        "CREATE UNIQUE INDEX ports_network_mac ON ports (network_id, mac_address)",
+        "CREATE INDEX ports_project ON ports (project_id)",
+        "CREATE INDEX ports_device ON ports (device_id)",
+        "CREATE TABLE ipallocations (subnet_id VARCHAR(36) NOT NULL, ip_address VARCHAR(64) NOT NULL, port_id VARCHAR(36) NOT NULL, network_id VARCHAR(36) NOT NULL, PRIMARY KEY (subnet_id, ip_address))",
+        "CREATE INDEX ipallocations_port ON ipallocations (port_id)",
+        "CREATE INDEX ipallocations_network ON ipallocations (network_id)",
+        "CREATE TABLE port_security_groups (port_id VARCHAR(36) NOT NULL, security_group_id VARCHAR(36) NOT NULL, PRIMARY KEY (port_id, security_group_id))",
+        "CREATE INDEX port_security_groups_group ON port_security_groups (security_group_id)",
+        "CREATE TABLE tags (resource_type VARCHAR(32) NOT NULL, resource_id VARCHAR(36) NOT NULL, tag VARCHAR(255) NOT NULL, PRIMARY KEY (resource_type, resource_id, tag))",
+    ],
+}];

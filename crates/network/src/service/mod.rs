@@ -1,0 +1,2 @@
+//! The service layer: the logic of each resource, called by the API, running every change in
+//! one database write transaction.
