@@ -364,10 +364,99 @@ section! {
 section! {
     /// Catalog ports of services that are registered from day one.
     CatalogSection ("catalog") {
-        /// Block storage API port (Cinder), served at /v3.
+        /// Unused: the catalog registers [volume] port since the block storage service exists
+        /// (kept so existing files still load).
         volume_port: u16 = 8776,
         /// Networking API port (Neutron).
         network_port: u16 = 9696,
+    }
+}
+
+section! {
+    /// The block storage service (Cinder v3): its API, scheduler and volume managers.
+    VolumeSection ("volume") {
+        /// Port of the block storage API, served at /v3 (and /v3/<project_id>).
+        port: u16 = 8776,
+        /// Operator policy overrides (YAML); unset means <state_dir>/policy/volume.yaml if it exists.
+        policy_file: Option<PathBuf> = None,
+        /// Name this node's volume services register under (Cinder's [DEFAULT] host); unset
+        /// means the machine's host name. Backends are `<host>@<backend>`, pools
+        /// `<host>@<backend>#<pool>`.
+        host: Option<String> = None,
+        /// Backends this node's volume manager serves, each configured in a
+        /// [volume_backends.<name>] section (Cinder's enabled_backends). Empty runs no volume
+        /// manager on this node.
+        enabled_backends: Vec<String> = vec!["file-1".into()],
+        /// Volume type of volumes created without one (Cinder's default_volume_type). It is
+        /// created at start-up when missing.
+        default_volume_type: String = "__DEFAULT__".into(),
+        /// Availability zone of this node's volume services (Cinder's storage_availability_zone);
+        /// a backend may override it with backend_availability_zone.
+        storage_availability_zone: String = "nova".into(),
+        /// Availability zone of volumes created without one; unset means
+        /// storage_availability_zone (Cinder's default_availability_zone).
+        default_availability_zone: Option<String> = None,
+        /// Create the volume in default_availability_zone when the requested zone does not
+        /// exist, instead of refusing the request (Cinder's allow_availability_zone_fallback).
+        allow_availability_zone_fallback: bool = false,
+        /// Seconds between two heartbeats of a volume service (Cinder's report_interval).
+        report_interval: u64 = 10,
+        /// A service whose last heartbeat is older than this many seconds is down (Cinder's
+        /// service_down_time).
+        service_down_time: u64 = 60,
+        /// Seconds between two capacity reports of each backend to the schedulers (Cinder's
+        /// periodic_interval for update_service_capabilities).
+        periodic_interval: u64 = 60,
+        /// Filters every backend pool must pass, in this order (Cinder's
+        /// scheduler_default_filters): AvailabilityZoneFilter, CapacityFilter,
+        /// CapabilitiesFilter. An unknown name stops the start-up.
+        scheduler_default_filters: Vec<String> = vec!["AvailabilityZoneFilter".into(), "CapacityFilter".into(), "CapabilitiesFilter".into()],
+        /// Weighers ranking the pools left (Cinder's scheduler_default_weighers): CapacityWeigher.
+        scheduler_default_weighers: Vec<String> = vec!["CapacityWeigher".into()],
+        /// Weight of free capacity; positive spreads volumes, negative stacks them (Cinder's
+        /// capacity_weight_multiplier).
+        capacity_weight_multiplier: f64 = 1.0,
+        /// Largest page a list returns (Cinder's osapi_max_limit).
+        osapi_max_limit: usize = 1000,
+    }
+}
+
+section! {
+    /// One volume backend: a [volume_backends.<name>] section per name in
+    /// [volume] enabled_backends (Cinder's per-backend configuration group).
+    VolumeBackendSection ("volume_backends.file-1") {
+        /// The driver: `file` (raw or qcow2 files in a directory, made with qemu-img, as
+        /// Cinder's NFS driver), `lvm` (logical volumes of volume_group) or `fake` (simulated,
+        /// for tests and scale simulations).
+        volume_driver: String = "file".into(),
+        /// The name volume types select with the extra spec volume_backend_name; unset means
+        /// the section's name.
+        volume_backend_name: Option<String> = None,
+        /// Availability zone of this backend; unset means [volume] storage_availability_zone
+        /// (Cinder's backend_availability_zone).
+        backend_availability_zone: Option<String> = None,
+        /// file: directory holding the volume files; unset means <state_dir>/volumes/<name>.
+        file_volume_dir: Option<PathBuf> = None,
+        /// file: format of new volume files, `raw` or `qcow2` (Cinder's nfs_qcow2_volumes).
+        file_volume_format: String = "raw".into(),
+        /// file: create raw files sparse (Cinder's nfs_sparsed_volumes); false preallocates.
+        file_sparsed_volumes: bool = true,
+        /// file and fake: capacity reported, in GiB; unset means the file system's size (fake:
+        /// 1000).
+        capacity_gb: Option<u64> = None,
+        /// lvm: the volume group holding the volumes (Cinder's volume_group).
+        volume_group: String = "cinder-volumes".into(),
+        /// How a deleted volume's data is wiped: `zero` (overwrite with zeros) or `none`
+        /// (Cinder's volume_clear).
+        volume_clear: String = "zero".into(),
+        /// MiB wiped from the start of a deleted volume; 0 wipes all of it (Cinder's
+        /// volume_clear_size).
+        volume_clear_size: u64 = 0,
+        /// Percentage of the backend kept free by the scheduler (Cinder's reserved_percentage).
+        reserved_percentage: u32 = 0,
+        /// Provisioned-to-real capacity ratio allowed on thin-provisioned backends (Cinder's
+        /// max_over_subscription_ratio).
+        max_over_subscription_ratio: f64 = 20.0,
     }
 }
 
@@ -465,6 +554,9 @@ pub struct Config {
     pub filter_scheduler: FilterSchedulerSection,
     pub fake_driver: FakeDriverSection,
     pub catalog: CatalogSection,
+    pub volume: VolumeSection,
+    /// The backends of [volume] enabled_backends, by name.
+    pub volume_backends: std::collections::BTreeMap<String, VolumeBackendSection>,
     pub network: NetworkSection,
     pub ml2: Ml2Section,
     pub ml2_type_flat: Ml2TypeFlatSection,
@@ -503,6 +595,8 @@ impl Config {
             (FilterSchedulerSection::SECTION, FilterSchedulerSection::describe()),
             (FakeDriverSection::SECTION, FakeDriverSection::describe()),
             (CatalogSection::SECTION, CatalogSection::describe()),
+            (VolumeSection::SECTION, VolumeSection::describe()),
+            (VolumeBackendSection::SECTION, VolumeBackendSection::describe()),
             (NetworkSection::SECTION, NetworkSection::describe()),
             (Ml2Section::SECTION, Ml2Section::describe()),
             (Ml2TypeFlatSection::SECTION, Ml2TypeFlatSection::describe()),
@@ -569,7 +663,33 @@ impl Config {
         if self.identity.token_expiration <= 0 {
             return Err(ConfigError::Parse("identity.token_expiration must be positive".into()));
         }
+        self.validate_volume()?;
         Ok(())
+    }
+
+    fn validate_volume(&self) -> Result<(), ConfigError> {
+        for (name, backend) in &self.volume_backends {
+            if !matches!(backend.volume_driver.as_str(), "file" | "lvm" | "fake") {
+                return Err(ConfigError::Parse(format!("volume_backends.{name}.volume_driver must be file, lvm or fake")));
+            }
+            if !matches!(backend.file_volume_format.as_str(), "raw" | "qcow2") {
+                return Err(ConfigError::Parse(format!("volume_backends.{name}.file_volume_format must be raw or qcow2")));
+            }
+            if !matches!(backend.volume_clear.as_str(), "zero" | "none") {
+                return Err(ConfigError::Parse(format!("volume_backends.{name}.volume_clear must be zero or none")));
+            }
+        }
+        for name in &self.volume.enabled_backends {
+            if name.is_empty() || name.contains(['@', '#', '.']) {
+                return Err(ConfigError::Parse(format!("volume.enabled_backends: '{name}' is not a valid backend name")));
+            }
+        }
+        Ok(())
+    }
+
+    /// The settings of backend `name`: its [volume_backends.<name>] section, or the defaults.
+    pub fn volume_backend(&self, name: &str) -> VolumeBackendSection {
+        self.volume_backends.get(name).cloned().unwrap_or_default()
     }
 
     /// The state directory, resolved as documented on `state_dir`.

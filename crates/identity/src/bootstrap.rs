@@ -150,7 +150,8 @@ async fn ensure_catalog(state: &Identity) -> Result<(), ApiError> {
         ("compute", "nova", format!("http://{host}:{}/v2.1", cfg.compute.port)),
         ("placement", "placement", format!("http://{host}:{}", cfg.placement.port)),
         ("image", "glance", format!("http://{host}:{}", cfg.image.port)),
-        ("volumev3", "cinderv3", format!("http://{host}:{}/v3", c.volume_port)),
+        ("volumev3", "cinderv3", format!("http://{host}:{}/v3", cfg.volume.port)),
+        ("block-storage", "cinder", format!("http://{host}:{}/v3", cfg.volume.port)),
         ("network", "neutron", format!("http://{host}:{}", c.network_port)),
     ];
     let services = store::catalog::list_services(state).await?;

@@ -59,6 +59,8 @@ async fn run(config: Arc<Config>, with_compute_agents: bool) -> anyhow::Result<(
     let network_task = start_network(&config, &identity, shutdown.clone()).await?;
     let compute = open_compute(&config, bus.clone()).await?;
     let compute_task = start_compute(&config, &identity, compute.clone(), shutdown.clone()).await?;
+    let volume = monostack_volume::VolumeService::open(config.clone(), bus.clone()).await?;
+    let volume_task = start_volume(&config, &identity, volume.clone(), shutdown.clone()).await?;
     let placement_client: Arc<dyn monostack_placement::client::PlacementClient> = Arc::new(monostack_placement::client::LocalPlacement(placement));
     let conductor = monostack_conductor::Conductor::start(compute.clone(), placement_client, bus.clone()).await?;
     let agents = if with_compute_agents { start_compute_agents(&config, bus.clone()).await? } else { Vec::new() };
@@ -74,6 +76,7 @@ async fn run(config: Arc<Config>, with_compute_agents: bool) -> anyhow::Result<(
     placement_task.await??;
     network_task.await??;
     compute_task.await??;
+    volume_task.await??;
     for agent in &agents {
         agent.stop();
     }
@@ -162,6 +165,18 @@ async fn start_compute(
     serve_api(config, "compute", config.compute.port, api, FaultStyle::Compute, shutdown).await
 }
 
+/// The block storage API.
+async fn start_volume(
+    config: &Arc<Config>,
+    identity: &Arc<Identity>,
+    volume: Arc<monostack_volume::VolumeService>,
+    shutdown: tokio::sync::watch::Receiver<bool>,
+) -> anyhow::Result<ServeTask> {
+    let (validator, www) = local_auth(identity);
+    let api = monostack_volume::api::router(volume, validator, &www);
+    serve_api(config, "volume", config.volume.port, api, FaultStyle::Compute, shutdown).await
+}
+
 /// A compute node alone: its agents reach the controller's conductor over the bus, and only
 /// the in-process bus exists so far.
 pub fn compute_node() -> anyhow::Result<()> {
@@ -194,6 +209,10 @@ pub async fn db_sync(config: Arc<Config>) -> anyhow::Result<()> {
     let compute = open_compute(&config, bus).await?;
     compute.db.close().await;
     println!("compute database is up to date");
+    let bus: Arc<dyn monostack_bus::Bus> = Arc::new(monostack_bus::InProcessBus::new());
+    let volume = monostack_volume::VolumeService::open(config.clone(), bus).await?;
+    volume.db.close().await;
+    println!("volume database is up to date");
     Ok(())
 }
 

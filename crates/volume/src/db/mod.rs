@@ -1,0 +1,16 @@
+//! The block storage database: volume types (with extra specs and project access), volumes
+//! (with user, admin and image metadata), snapshots, attachments, services and the pools the
+//! volume managers report, and quotas.
+
+pub mod metadata;
+pub mod pools;
+pub mod schema;
+pub mod services;
+pub mod snapshots;
+pub mod types;
+pub mod volumes;
+
+/// A fresh UUID string.
+pub fn new_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}

@@ -1,0 +1,11 @@
+//! Block storage API tests: an in-process identity and volume service on temporary SQLite
+//! databases, driven over the router as clients drive it. One module per resource family.
+
+// Shared with the identity tests; formatted there, not here.
+#[rustfmt::skip]
+#[path = "../../../identity/tests/api/support/mod.rs"]
+mod identity_support;
+mod support;
+
+mod types;
+mod versions;
