@@ -3,10 +3,13 @@
 //! ([`NetworkService::authorize`], attribute rules included) → service layer → view (fields
 //! the caller may not see are dropped) → JSON.
 
+pub mod availability_zones;
 pub mod body;
 pub mod extensions;
+pub mod networks;
 pub mod query;
 pub mod root;
+pub mod tags;
 
 use crate::error::{NeutronError, NeutronResult};
 use crate::NetworkService;
@@ -27,6 +30,9 @@ pub fn router(state: State, validator: SharedValidator, identity_url: &str) -> R
     let protected = Router::new()
         .merge(root::v2_routes())
         .merge(extensions::routes())
+        .merge(networks::routes())
+        .merge(tags::routes())
+        .merge(availability_zones::routes())
         .layer(axum::middleware::from_fn(move |req, next| {
             require_token(validator.clone(), www.clone(), req, next)
         }))

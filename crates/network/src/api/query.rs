@@ -68,15 +68,15 @@ impl ListQuery {
             match k.as_str() {
                 "fields" => q.fields.extend(comma_list(&v)),
                 "sort_key" => sort_keys.push(v),
-                "sort_dir" => {
-                    match v.as_str() {
-                        "asc" => sort_dirs.push(true),
-                        "desc" => sort_dirs.push(false),
-                        _ => return Err(NeutronError::http_bad_request(format!(
+                "sort_dir" => match v.as_str() {
+                    "asc" => sort_dirs.push(true),
+                    "desc" => sort_dirs.push(false),
+                    _ => {
+                        return Err(NeutronError::http_bad_request(format!(
                             "{v} is invalid value for sort_dirs, valid values are 'asc' and 'desc'"
-                        ))),
+                        )))
                     }
-                }
+                },
                 "limit" => {
                     let n: i64 = v.parse().map_err(|_| {
                         NeutronError::http_bad_request(format!(
@@ -185,11 +185,7 @@ impl ListQuery {
     /// Filters, sorts and pages `items` (views the caller may see), then keeps only the asked
     /// `fields`. Returns the page and its links (`next`, and `previous` after a marker);
     /// `url` is the collection's URL.
-    pub fn apply(
-        &self,
-        items: Vec<Map<String, Value>>,
-        url: &str,
-    ) -> NeutronResult<Page> {
+    pub fn apply(&self, items: Vec<Map<String, Value>>, url: &str) -> NeutronResult<Page> {
         if let Some(first) = items.first() {
             for (key, _) in &self.sort {
                 if !first.contains_key(key) {

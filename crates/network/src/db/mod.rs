@@ -14,7 +14,9 @@
 //! line: a violation aborts the transaction and [`write`] runs it again from the start, where
 //! the explicit checks answer the client with Neutron's 409.
 
+pub mod networks;
 pub mod schema;
+pub mod segments;
 pub mod tags;
 
 use crate::error::{NeutronError, NeutronResult};
@@ -23,6 +25,9 @@ use monostack_db::{Backend, Database};
 use sqlx::any::AnyRow;
 use sqlx::Any;
 use std::borrow::Cow;
+
+/// Ties the borrows of a [`write`] closure (`'a`) to outlive its transaction (`'c`).
+pub type Scope<'c, 'a> = std::marker::PhantomData<&'c &'a ()>;
 
 /// How many times a write transaction is run before a retryable failure reaches the client.
 const WRITE_ATTEMPTS: usize = 8;
@@ -108,6 +113,49 @@ impl Tx {
     }
 }
 
+/// A read-only transaction: every read of one request sees one snapshot.
+pub async fn read(db: &Database) -> NeutronResult<Tx> {
+    Ok(Tx {
+        inner: db.pool.begin().await?,
+        backend: db.backend,
+    })
+}
+
+/// Typed column access with our errors; lists and maps stored as JSON text.
+pub trait Cols {
+    fn s(&self, col: &str) -> NeutronResult<String>;
+    fn os(&self, col: &str) -> NeutronResult<Option<String>>;
+    fn i(&self, col: &str) -> NeutronResult<i64>;
+    fn oi(&self, col: &str) -> NeutronResult<Option<i64>>;
+    fn b(&self, col: &str) -> NeutronResult<bool>;
+    /// A JSON document stored as text (`[]` when empty).
+    fn doc(&self, col: &str) -> NeutronResult<serde_json::Value>;
+}
+
+impl Cols for AnyRow {
+    fn s(&self, col: &str) -> NeutronResult<String> {
+        monostack_db::RowExt::text(self, col).map_err(row_err)
+    }
+    fn os(&self, col: &str) -> NeutronResult<Option<String>> {
+        monostack_db::RowExt::opt_text(self, col).map_err(row_err)
+    }
+    fn i(&self, col: &str) -> NeutronResult<i64> {
+        monostack_db::RowExt::int(self, col).map_err(row_err)
+    }
+    fn oi(&self, col: &str) -> NeutronResult<Option<i64>> {
+        monostack_db::RowExt::opt_int(self, col).map_err(row_err)
+    }
+    fn b(&self, col: &str) -> NeutronResult<bool> {
+        monostack_db::RowExt::flag(self, col).map_err(row_err)
+    }
+    fn doc(&self, col: &str) -> NeutronResult<serde_json::Value> {
+        match self.os(col)? {
+            Some(t) if !t.is_empty() => serde_json::from_str(&t).map_err(NeutronError::internal),
+            _ => Ok(serde_json::Value::Array(Vec::new())),
+        }
+    }
+}
+
 /// Runs a read query outside any transaction.
 pub async fn fetch_all(db: &Database, sql: &str, binds: &[Bind<'_>]) -> NeutronResult<Vec<AnyRow>> {
     let sql = sql_for(db.backend, sql);
@@ -134,9 +182,13 @@ pub async fn fetch_optional(
 /// Runs `op` in a write transaction and commits it; rolls back on error. Deadlocks,
 /// serialization failures and unique keys taken by a concurrent writer run it again from the
 /// start with a fresh transaction.
-pub async fn write<T, F>(db: &Database, mut op: F) -> NeutronResult<T>
+///
+/// The closure gets a [`Scope`] beside the transaction: its type says that what the closure
+/// borrows (`'a`) outlives the transaction's borrow, so the future may use the caller's
+/// references without cloning them.
+pub async fn write<'a, T, F>(db: &Database, mut op: F) -> NeutronResult<T>
 where
-    F: for<'c> FnMut(&'c mut Tx) -> BoxFuture<'c, NeutronResult<T>>,
+    F: for<'c> FnMut(&'c mut Tx, Scope<'c, 'a>) -> BoxFuture<'c, NeutronResult<T>>,
 {
     let mut attempt = 0;
     loop {
@@ -146,7 +198,7 @@ where
             inner,
             backend: db.backend,
         };
-        let outcome = match op(&mut tx).await {
+        let outcome = match op(&mut tx, std::marker::PhantomData).await {
             Ok(v) => tx
                 .inner
                 .commit()

@@ -1,2 +1,4 @@
 //! The service layer: the logic of each resource, called by the API, running every change in
 //! one database write transaction.
+
+pub mod networks;

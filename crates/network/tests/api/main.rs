@@ -5,6 +5,7 @@
 #[path = "../../../identity/tests/api/support/mod.rs"]
 mod identity_support;
 
+mod networks;
 mod root;
 
 use axum::body::Body;
