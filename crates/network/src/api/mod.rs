@@ -9,6 +9,7 @@ pub mod extensions;
 pub mod networks;
 pub mod query;
 pub mod root;
+pub mod subnets;
 pub mod tags;
 
 use crate::error::{NeutronError, NeutronResult};
@@ -31,6 +32,7 @@ pub fn router(state: State, validator: SharedValidator, identity_url: &str) -> R
         .merge(root::v2_routes())
         .merge(extensions::routes())
         .merge(networks::routes())
+        .merge(subnets::routes())
         .merge(tags::routes())
         .merge(availability_zones::routes())
         .layer(axum::middleware::from_fn(move |req, next| {

@@ -17,7 +17,7 @@ use monostack_auth::AuthContext;
 use serde_json::{json, Value};
 
 /// (collection, singular) of the resources that carry tags.
-pub const COLLECTIONS: &[(&str, &str)] = &[("networks", "network")];
+pub const COLLECTIONS: &[(&str, &str)] = &[("networks", "network"), ("subnets", "subnet")];
 
 pub const MAX_TAG_LEN: usize = 255;
 
@@ -68,6 +68,7 @@ pub async fn resource_target(
             let (_, v) = super::networks::visible_network(state, ctx, id).await?;
             Ok(Value::Object(v))
         }
+        "subnets" => Ok(super::subnets::visible_subnet(state, ctx, id).await?.1),
         _ => Err(NeutronError::http_not_found()),
     }
 }

@@ -17,6 +17,7 @@
 pub mod networks;
 pub mod schema;
 pub mod segments;
+pub mod subnets;
 pub mod tags;
 
 use crate::error::{NeutronError, NeutronResult};

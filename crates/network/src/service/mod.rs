@@ -2,3 +2,4 @@
 //! one database write transaction.
 
 pub mod networks;
+pub mod subnets;

@@ -7,6 +7,7 @@ mod identity_support;
 
 mod networks;
 mod root;
+mod subnets;
 
 use axum::body::Body;
 use http::{Method, Request, StatusCode};
