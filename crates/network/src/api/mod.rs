@@ -7,6 +7,7 @@ pub mod availability_zones;
 pub mod body;
 pub mod extensions;
 pub mod networks;
+pub mod ports;
 pub mod query;
 pub mod root;
 pub mod subnets;
@@ -33,6 +34,7 @@ pub fn router(state: State, validator: SharedValidator, identity_url: &str) -> R
         .merge(extensions::routes())
         .merge(networks::routes())
         .merge(subnets::routes())
+        .merge(ports::routes())
         .merge(tags::routes())
         .merge(availability_zones::routes())
         .layer(axum::middleware::from_fn(move |req, next| {

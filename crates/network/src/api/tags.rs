@@ -17,7 +17,11 @@ use monostack_auth::AuthContext;
 use serde_json::{json, Value};
 
 /// (collection, singular) of the resources that carry tags.
-pub const COLLECTIONS: &[(&str, &str)] = &[("networks", "network"), ("subnets", "subnet")];
+pub const COLLECTIONS: &[(&str, &str)] = &[
+    ("networks", "network"),
+    ("subnets", "subnet"),
+    ("ports", "port"),
+];
 
 pub const MAX_TAG_LEN: usize = 255;
 
@@ -69,6 +73,7 @@ pub async fn resource_target(
             Ok(Value::Object(v))
         }
         "subnets" => Ok(super::subnets::visible_subnet(state, ctx, id).await?.1),
+        "ports" => Ok(super::ports::visible_port(state, ctx, id).await?.1),
         _ => Err(NeutronError::http_not_found()),
     }
 }

@@ -15,6 +15,7 @@
 //! the explicit checks answer the client with Neutron's 409.
 
 pub mod networks;
+pub mod ports;
 pub mod schema;
 pub mod segments;
 pub mod subnets;

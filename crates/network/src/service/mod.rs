@@ -2,4 +2,5 @@
 //! one database write transaction.
 
 pub mod networks;
+pub mod ports;
 pub mod subnets;

@@ -6,6 +6,7 @@
 mod identity_support;
 
 mod networks;
+mod ports;
 mod root;
 mod subnets;
 
