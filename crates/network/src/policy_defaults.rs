@@ -112,6 +112,17 @@ pub const DEFAULT_RULES: &[(&str, &str)] = &[
     ("update_port:tags", ADMIN_OR_MEMBER),
     ("delete_port", "rule:admin_only or rule:service_api or (role:member and rule:network_owner) or (role:member and project_id:%(project_id)s)"),
     ("delete_port:tags", "(role:member and project_id:%(project_id)s) or (rule:admin_only) or (role:member and rule:network_owner)"),
+    // Security groups.
+    ("sg_owner", "project_id:%(security_group:project_id)s"),
+    ("shared_security_group", "'True':%(shared)s"),
+    ("create_security_group", ADMIN_OR_MEMBER),
+    ("create_security_group:tags", ADMIN_OR_MEMBER),
+    ("get_security_group", "rule:admin_only or (role:reader and project_id:%(project_id)s) or rule:shared_security_group"),
+    ("update_security_group", ADMIN_OR_MEMBER),
+    ("delete_security_group", ADMIN_OR_MEMBER),
+    ("create_security_group_rule", "(rule:admin_only) or (role:member and rule:sg_owner)"),
+    ("get_security_group_rule", "(rule:admin_only) or (role:reader and rule:sg_owner)"),
+    ("delete_security_group_rule", "(rule:admin_only) or (role:member and rule:sg_owner)"),
     // Extensions and availability zones.
     ("get_availability_zone", "rule:regular_user"),
 ];

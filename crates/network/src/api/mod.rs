@@ -10,6 +10,7 @@ pub mod networks;
 pub mod ports;
 pub mod query;
 pub mod root;
+pub mod security_groups;
 pub mod subnets;
 pub mod tags;
 
@@ -35,6 +36,7 @@ pub fn router(state: State, validator: SharedValidator, identity_url: &str) -> R
         .merge(networks::routes())
         .merge(subnets::routes())
         .merge(ports::routes())
+        .merge(security_groups::routes())
         .merge(tags::routes())
         .merge(availability_zones::routes())
         .layer(axum::middleware::from_fn(move |req, next| {

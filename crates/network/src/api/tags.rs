@@ -21,6 +21,7 @@ pub const COLLECTIONS: &[(&str, &str)] = &[
     ("networks", "network"),
     ("subnets", "subnet"),
     ("ports", "port"),
+    ("security-groups", "security_group"),
 ];
 
 pub const MAX_TAG_LEN: usize = 255;
@@ -74,6 +75,9 @@ pub async fn resource_target(
         }
         "subnets" => Ok(super::subnets::visible_subnet(state, ctx, id).await?.1),
         "ports" => Ok(super::ports::visible_port(state, ctx, id).await?.1),
+        "security-groups" => Ok(super::security_groups::visible_group(state, ctx, id)
+            .await?
+            .1),
         _ => Err(NeutronError::http_not_found()),
     }
 }
@@ -92,6 +96,7 @@ async fn may_change(
 async fn bump(tx: &mut db::Tx, collection: &str, id: &str) -> NeutronResult<()> {
     let table = match collection {
         "networks" | "subnets" | "ports" => collection,
+        "security-groups" => "security_groups",
         _ => return Ok(()),
     };
     tx.exec(

@@ -17,6 +17,7 @@
 pub mod networks;
 pub mod ports;
 pub mod schema;
+pub mod security_groups;
 pub mod segments;
 pub mod subnets;
 pub mod tags;

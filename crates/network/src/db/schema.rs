@@ -43,4 +43,15 @@ pub const MIGRATIONS: &[Migration] = &[Migration {
         "CREATE INDEX port_security_groups_group ON port_security_groups (security_group_id)",
         "CREATE TABLE tags (resource_type VARCHAR(32) NOT NULL, resource_id VARCHAR(36) NOT NULL, tag VARCHAR(255) NOT NULL, PRIMARY KEY (resource_type, resource_id, tag))",
     ],
+}, Migration {
+    version: 2,
+    name: "security groups and rules, default groups",
+    statements: &[
+        "CREATE TABLE security_groups (id VARCHAR(36) PRIMARY KEY, project_id VARCHAR(255) NOT NULL, name VARCHAR(255) NOT NULL, description TEXT NOT NULL, stateful BIGINT NOT NULL, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, revision_number BIGINT NOT NULL)",
+        "CREATE INDEX security_groups_project ON security_groups (project_id)",
+        "CREATE TABLE default_security_groups (project_id VARCHAR(255) PRIMARY KEY, security_group_id VARCHAR(36) NOT NULL)",
+        "CREATE TABLE security_group_rules (id VARCHAR(36) PRIMARY KEY, project_id VARCHAR(255) NOT NULL, security_group_id VARCHAR(36) NOT NULL, direction VARCHAR(16) NOT NULL, ethertype VARCHAR(8) NOT NULL, protocol VARCHAR(40), port_range_min BIGINT, port_range_max BIGINT, remote_ip_prefix VARCHAR(64), remote_group_id VARCHAR(36), description TEXT NOT NULL, rule_key VARCHAR(400) NOT NULL, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, revision_number BIGINT NOT NULL)",
+        "CREATE UNIQUE INDEX security_group_rules_key ON security_group_rules (security_group_id, rule_key)",
+        "CREATE INDEX security_group_rules_remote ON security_group_rules (remote_group_id)",
+    ],
 }];

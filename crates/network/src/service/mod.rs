@@ -3,4 +3,5 @@
 
 pub mod networks;
 pub mod ports;
+pub mod security_groups;
 pub mod subnets;

@@ -10,11 +10,13 @@
 //! 409 IpAddressGenerationFailure once the pools are exhausted.
 
 use crate::db::ports::{self, Port};
+use crate::db::security_groups as security_groups_db;
 use crate::db::subnets::{self, Subnet};
 use crate::db::{self, tags, Bind, Tx};
 use crate::error::{NeutronError, NeutronResult};
 use crate::ipam::{self, Cidr, Range};
 use crate::rpc::{PORT_STATUS_DOWN, VIF_TYPE_BINDING_FAILED, VIF_TYPE_BRIDGE, VIF_TYPE_UNBOUND};
+use crate::service::security_groups;
 use crate::service::subnets::is_auto_address;
 use crate::NetworkService;
 use rand::Rng;
@@ -422,6 +424,17 @@ fn check_port_security(
     Ok(())
 }
 
+/// Every group must exist and belong to the port's project (404 SecurityGroupNotFound).
+async fn check_groups(tx: &mut Tx, project_id: &str, groups: &[String]) -> NeutronResult<()> {
+    for g in groups {
+        match security_groups_db::get(tx, g).await? {
+            Some(found) if found.project_id == project_id => {}
+            _ => return Err(security_groups_db::not_found(g)),
+        }
+    }
+    Ok(())
+}
+
 /// Fills in each address pair's MAC with the port's.
 fn pairs_with_mac(pairs: &Value, mac: &str) -> Value {
     match pairs {
@@ -475,7 +488,6 @@ pub async fn create(svc: &NetworkService, req: PortCreate) -> NeutronResult<Port
             let port_security = req
                 .port_security_enabled
                 .unwrap_or(net.port_security_enabled);
-            let groups = req.security_groups.clone().unwrap_or_default();
             let now = monostack_common::time::now_micros();
             let (vif_type, vif_details) = bind(&req.binding_host_id, &req.binding_vnic_type);
             let mut port = Port {
@@ -502,7 +514,7 @@ pub async fn create(svc: &NetworkService, req: PortCreate) -> NeutronResult<Port
                 updated_at: now,
                 revision_number: 1,
                 fixed_ips: Vec::new(),
-                security_groups: groups,
+                security_groups: Vec::new(),
                 tags: Vec::new(),
             };
             ports::insert(tx, &port).await?;
@@ -515,12 +527,26 @@ pub async fn create(svc: &NetworkService, req: PortCreate) -> NeutronResult<Port
             port.fixed_ips = alloc
                 .allocate(tx, &id, &mac, req.fixed_ips.as_deref(), &[])
                 .await?;
+            // Ports with port security and an address get the project's default group
+            // (created on first use) unless groups are named; network devices get none.
+            port.security_groups = match &req.security_groups {
+                Some(g) => g.clone(),
+                None if port.port_security_enabled
+                    && !port.fixed_ips.is_empty()
+                    && !port.device_owner.starts_with("network:") =>
+                {
+                    vec![security_groups::ensure_default(tx, &port.project_id).await?]
+                }
+                None => Vec::new(),
+            };
             check_port_security(
                 port.port_security_enabled,
                 &port.security_groups,
                 &port.allowed_address_pairs,
-                !port.fixed_ips.is_empty() || req.security_groups.is_none(),
+                !port.fixed_ips.is_empty(),
             )?;
+            check_groups(tx, &port.project_id, &port.security_groups).await?;
+            ports::set_security_groups(tx, &id, &port.security_groups).await?;
             if !req.tags.is_empty() {
                 tags::replace(tx, "ports", &id, &req.tags).await?;
             }
@@ -614,6 +640,9 @@ pub async fn update(
                 p.fixed_ips = alloc.allocate(tx, id, &p.mac_address, Some(list), &keep).await?;
             }
             check_port_security(p.port_security_enabled, &p.security_groups, &p.allowed_address_pairs, !p.fixed_ips.is_empty() || p.security_groups.is_empty())?;
+            if req.security_groups.is_some() {
+                check_groups(tx, &p.project_id, &p.security_groups).await?;
+            }
             ports::save(tx, &mut p).await?;
             ports::must_get(tx, id).await
         })

@@ -8,6 +8,7 @@ mod identity_support;
 mod networks;
 mod ports;
 mod root;
+mod security_groups;
 mod subnets;
 
 use axum::body::Body;

@@ -64,7 +64,21 @@ async fn addresses_in_order_macs_binding_and_views() {
         json!([{"subnet_id": sub, "ip_address": "10.0.0.2"}])
     );
     assert_eq!(p["port_security_enabled"], true);
-    assert_eq!(p["security_groups"], json!([]));
+    let default_sg = c
+        .call_as(
+            &alice,
+            Method::GET,
+            "/v2.0/security-groups?name=default",
+            None,
+        )
+        .await
+        .body["security_groups"][0]["id"]
+        .clone();
+    assert_eq!(
+        p["security_groups"],
+        json!([default_sg]),
+        "the project's default group"
+    );
     assert_eq!(p["allowed_address_pairs"], json!([]));
     assert_eq!(p["dns_assignment"][0]["hostname"], "host-10-0-0-2");
     assert!(
@@ -412,6 +426,18 @@ async fn updates_security_pairs_and_in_use_rules() {
         .await;
     assert_eq!(
         (r.status, r.kind()),
+        (StatusCode::CONFLICT, "PortSecurityPortHasSecurityGroup")
+    );
+    let r = c
+        .call_as(
+            &alice,
+            Method::PUT,
+            &path,
+            Some(json!({"port": {"port_security_enabled": false, "security_groups": []}})),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.kind()),
         (StatusCode::CONFLICT, "AddressPairAndPortSecurityRequired")
     );
     let r = c
@@ -419,7 +445,7 @@ async fn updates_security_pairs_and_in_use_rules() {
             &alice,
             Method::PUT,
             &path,
-            Some(json!({"port": {"port_security_enabled": false, "allowed_address_pairs": []}})),
+            Some(json!({"port": {"port_security_enabled": false, "security_groups": [], "allowed_address_pairs": []}})),
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
