@@ -418,6 +418,21 @@ section! {
         capacity_weight_multiplier: f64 = 1.0,
         /// Largest page a list returns (Cinder's osapi_max_limit).
         osapi_max_limit: usize = 1000,
+        /// Volumes per project (Cinder's quota_volumes); -1 is unlimited. Per-project values
+        /// set through os-quota-sets override these defaults.
+        quota_volumes: i64 = 10,
+        /// Snapshots per project (Cinder's quota_snapshots).
+        quota_snapshots: i64 = 10,
+        /// GiB of volumes and snapshots per project (Cinder's quota_gigabytes).
+        quota_gigabytes: i64 = 1000,
+        /// Backups per project (Cinder's quota_backups).
+        quota_backups: i64 = 10,
+        /// GiB of backups per project (Cinder's quota_backup_gigabytes).
+        quota_backup_gigabytes: i64 = 1000,
+        /// Groups per project (Cinder's quota_groups).
+        quota_groups: i64 = 10,
+        /// Largest volume, in GiB (Cinder's per_volume_size_limit); -1 is unlimited.
+        per_volume_size_limit: i64 = -1,
     }
 }
 
@@ -483,6 +498,20 @@ section! {
         max_subnet_host_routes: u32 = 20,
         /// Most allowed address pairs per port (Neutron's max_allowed_address_pair).
         max_allowed_address_pair: u32 = 10,
+        /// Networks per project; -1 is unlimited (Neutron's [QUOTAS] quota_network).
+        quota_network: i64 = 100,
+        /// Subnets per project (quota_subnet).
+        quota_subnet: i64 = 100,
+        /// Ports per project (quota_port).
+        quota_port: i64 = 500,
+        /// Routers per project (quota_router).
+        quota_router: i64 = 10,
+        /// Floating IPs per project (quota_floatingip).
+        quota_floatingip: i64 = 50,
+        /// Security groups per project, the default group included (quota_security_group).
+        quota_security_group: i64 = 10,
+        /// Security group rules per project (quota_security_group_rule).
+        quota_security_group_rule: i64 = 100,
     }
 }
 

@@ -61,6 +61,10 @@ async fn run(config: Arc<Config>, with_compute_agents: bool) -> anyhow::Result<(
     let compute_task = start_compute(&config, &identity, compute.clone(), shutdown.clone()).await?;
     let volume = monostack_volume::VolumeService::open(config.clone(), bus.clone()).await?;
     let volume_task = start_volume(&config, &identity, volume.clone(), shutdown.clone()).await?;
+    // The volume scheduler runs with the controller's services; this machine's volume managers
+    // (one per enabled backend) with the all-in-one, as its compute agents do.
+    let volume_scheduler = monostack_volume::scheduler::VolumeScheduler::start(volume.clone()).await?;
+    let volume_managers = if with_compute_agents { monostack_volume::manager::start_all(volume.clone()).await? } else { Vec::new() };
     let placement_client: Arc<dyn monostack_placement::client::PlacementClient> = Arc::new(monostack_placement::client::LocalPlacement(placement));
     let conductor = monostack_conductor::Conductor::start(compute.clone(), placement_client, bus.clone()).await?;
     let agents = if with_compute_agents { start_compute_agents(&config, bus.clone()).await? } else { Vec::new() };
@@ -81,6 +85,10 @@ async fn run(config: Arc<Config>, with_compute_agents: bool) -> anyhow::Result<(
         agent.stop();
     }
     conductor.stop();
+    for manager in &volume_managers {
+        manager.stop();
+    }
+    volume_scheduler.stop();
     identity.db.close().await;
     Ok(())
 }

@@ -8,7 +8,13 @@
 pub mod api;
 pub mod context;
 pub mod db;
+pub mod drivers;
+pub mod flow;
+pub mod manager;
 pub mod policy_defaults;
+pub mod quota;
+pub mod rpc;
+pub mod scheduler;
 pub mod states;
 pub mod volume_api;
 
@@ -28,6 +34,9 @@ pub struct VolumeService {
     pub public_url: String,
     /// The bus to the volume scheduler and the volume managers.
     pub bus: Arc<dyn Bus>,
+    /// Serialises the quota check and the record of creates in this process, so two
+    /// creates cannot both take the last of a quota.
+    pub quota_lock: tokio::sync::Mutex<()>,
 }
 
 impl VolumeService {
@@ -57,6 +66,7 @@ impl VolumeService {
             policy,
             public_url,
             bus,
+            quota_lock: tokio::sync::Mutex::new(()),
         });
         db::types::ensure_default(&service.db, &service.config.volume.default_volume_type)
             .await

@@ -6,11 +6,19 @@
 pub mod caller;
 pub mod input;
 pub mod microversion;
+pub mod pools;
 pub mod query;
+pub mod quota_sets;
+pub mod services;
+pub mod snapshots;
 pub mod type_access;
 pub mod type_extra_specs;
 pub mod types;
 pub mod versions;
+pub mod view;
+pub mod volume_actions;
+pub mod volume_metadata;
+pub mod volumes;
 
 use crate::context::RequestContext;
 use crate::VolumeService;
@@ -38,6 +46,13 @@ pub fn router(state: State, validator: SharedValidator, identity_url: &str) -> R
         .merge(types::routes())
         .merge(type_extra_specs::routes())
         .merge(type_access::routes())
+        .merge(volumes::routes())
+        .merge(volume_actions::routes())
+        .merge(volume_metadata::routes())
+        .merge(snapshots::routes())
+        .merge(services::routes())
+        .merge(quota_sets::routes())
+        .merge(pools::routes())
         .layer(axum::middleware::from_fn(microversion::negotiate))
         .layer(axum::middleware::from_fn(move |req, next| {
             require_token(validator.clone(), www.clone(), req, next)

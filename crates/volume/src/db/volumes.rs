@@ -345,3 +345,20 @@ pub async fn usage(
     }
     Ok((n, gb))
 }
+
+/// Sets (or clears) the migration status.
+pub async fn set_migration_status(
+    db: &Database,
+    id: &str,
+    status: Option<String>,
+) -> Result<(), ApiError> {
+    sqlx::query(&db.sql(
+        "UPDATE volumes SET migration_status = ?, updated_at = ? WHERE id = ? AND deleted = 0",
+    ))
+    .bind(status)
+    .bind(now_micros())
+    .bind(id)
+    .execute(&db.pool)
+    .await?;
+    Ok(())
+}

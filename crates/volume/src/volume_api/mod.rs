@@ -2,4 +2,6 @@
 //! — lookups with Cinder's visibility rules, state checks, database records, and the casts
 //! that start the flows on the scheduler and the volume managers.
 
+pub mod snapshots;
 pub mod types;
+pub mod volumes;

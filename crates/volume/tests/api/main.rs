@@ -7,5 +7,9 @@
 mod identity_support;
 mod support;
 
+mod file_backend;
+mod services;
+mod snapshots;
 mod types;
 mod versions;
+mod volumes;

@@ -6,6 +6,7 @@ use crate::identity_support::TestCloud;
 use axum::body::Body;
 use http::{Method, Request, StatusCode};
 use http_body_util::BodyExt;
+use monostack_common::config::{Config, VolumeBackendSection};
 use monostack_volume::VolumeService;
 use serde_json::Value;
 use std::sync::Arc;
@@ -13,6 +14,9 @@ use tower::ServiceExt;
 
 pub struct Cloud {
     pub identity: TestCloud,
+    /// The volume scheduler and managers running in-process (dropping them stops them).
+    pub scheduler: Option<monostack_volume::scheduler::SchedulerHandle>,
+    pub managers: Vec<monostack_volume::manager::ManagerHandle>,
     pub volume: Arc<VolumeService>,
     pub router: axum::Router,
     pub admin: String,
@@ -27,13 +31,55 @@ pub struct Resp {
 }
 
 impl Cloud {
+    /// The API alone, no scheduler or volume manager.
     pub async fn start() -> Cloud {
+        Self::start_with(|_| {}, false).await
+    }
+
+    /// The API with a scheduler and two fake backends on host `node1`: `fake-1` (100 GiB)
+    /// and `fake-2` (200 GiB).
+    pub async fn with_backends() -> Cloud {
+        Self::start_with(
+            |c| {
+                c.volume.enabled_backends = vec!["fake-1".into(), "fake-2".into()];
+                for (name, cap) in [("fake-1", 100), ("fake-2", 200)] {
+                    let b = VolumeBackendSection {
+                        volume_driver: "fake".into(),
+                        capacity_gb: Some(cap),
+                        ..Default::default()
+                    };
+                    c.volume_backends.insert(name.into(), b);
+                }
+            },
+            true,
+        )
+        .await
+    }
+
+    /// A cloud whose configuration `tune` adjusts; `run_services` starts the scheduler and the
+    /// enabled backends' managers.
+    pub async fn start_with(tune: impl FnOnce(&mut Config), run_services: bool) -> Cloud {
         let identity = TestCloud::start().await;
         let in_process = monostack_bus::InProcessBus::new();
         let bus: Arc<dyn monostack_bus::Bus> = Arc::new(in_process.clone());
-        let volume = VolumeService::open(identity.identity.config.clone(), bus)
+        let mut config = (*identity.identity.config).clone();
+        config.volume.host = Some("node1".into());
+        config.volume.enabled_backends = Vec::new();
+        tune(&mut config);
+        let volume = VolumeService::open(Arc::new(config), bus)
             .await
             .expect("open volume");
+        let (scheduler, managers) = if run_services {
+            let scheduler = monostack_volume::scheduler::VolumeScheduler::start(volume.clone())
+                .await
+                .expect("scheduler");
+            let managers = monostack_volume::manager::start_all(volume.clone())
+                .await
+                .expect("managers");
+            (Some(scheduler), managers)
+        } else {
+            (None, Vec::new())
+        };
         let validator: monostack_auth::SharedValidator = Arc::new(
             monostack_identity::validator::LocalValidator(identity.identity.clone()),
         );
@@ -54,6 +100,8 @@ impl Cloud {
         .id;
         Cloud {
             identity,
+            scheduler,
+            managers,
             volume,
             router,
             admin,
@@ -109,5 +157,57 @@ impl Cloud {
     /// A new project with a member: (user id, project id, token).
     pub async fn member(&self, name: &str) -> (String, String, String) {
         self.identity.member(&self.admin, name).await
+    }
+}
+
+impl Cloud {
+    /// Polls the volume until its status is `status` (or fails after 10 s); returns its view.
+    pub async fn wait_volume(&self, id: &str, status: &str) -> Value {
+        self.wait(&format!("/v3/volumes/{id}"), "volume", status)
+            .await
+    }
+
+    /// Polls the snapshot until its status is `status`.
+    pub async fn wait_snapshot(&self, id: &str, status: &str) -> Value {
+        self.wait(&format!("/v3/snapshots/{id}"), "snapshot", status)
+            .await
+    }
+
+    async fn wait(&self, path: &str, key: &str, status: &str) -> Value {
+        let mut last = Value::Null;
+        for _ in 0..400 {
+            let r = self
+                .call_at(Some("latest"), Method::GET, path, &self.admin, None)
+                .await;
+            if r.status == StatusCode::OK && r.body[key]["status"] == status {
+                return r.body[key].clone();
+            }
+            last = r.body;
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        panic!("{path} never became {status}: {last}");
+    }
+
+    /// Polls until the volume is gone (404).
+    pub async fn wait_gone(&self, path: &str) {
+        for _ in 0..400 {
+            let r = self.call(Method::GET, path, &self.admin, None).await;
+            if r.status == StatusCode::NOT_FOUND {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        panic!("{path} is still there");
+    }
+
+    /// Creates a volume as `token` and waits until it is available; returns its id.
+    pub async fn volume(&self, token: &str, body: Value) -> String {
+        let r = self
+            .call(Method::POST, "/v3/volumes", token, Some(body))
+            .await;
+        assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.body);
+        let id = r.body["volume"]["id"].as_str().expect("id").to_string();
+        self.wait_volume(&id, "available").await;
+        id
     }
 }

@@ -1,0 +1,252 @@
+//! `POST /volumes/{id}/action`: os-extend, os-set_bootable, os-update_readonly_flag, the
+//! admin actions os-reset_status and os-force_delete, and os-initialize_connection /
+//! os-terminate_connection (answered by the volume's manager through its driver).
+
+use super::input;
+use super::{ApiResult, Caller, State};
+use crate::context::RequestContext;
+use crate::db::metadata::{self, Table};
+use crate::db::volumes::{self, Volume};
+use crate::rpc::{self, VolumeRequest};
+use crate::states;
+use crate::volume_api::volumes as api;
+use axum::extract::{Path, State as S};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use monostack_common::json::Json as Body;
+use monostack_common::ApiError;
+use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
+
+pub fn routes() -> Router<State> {
+    Router::new().route("/v3/volumes/{id}/action", post(action))
+}
+
+async fn action(
+    S(state): S<State>,
+    Caller(ctx): Caller,
+    Path(id): Path<String>,
+    Body(body): Body<Value>,
+) -> ApiResult<Response> {
+    let obj = body
+        .as_object()
+        .ok_or_else(|| ApiError::bad_request("Malformed request body"))?;
+    let Some((name, args)) = obj.iter().next().filter(|_| obj.len() == 1) else {
+        return Err(ApiError::bad_request(
+            "Malformed request body: exactly one action is expected.",
+        ));
+    };
+    let empty = Map::new();
+    let args_obj = args.as_object().unwrap_or(&empty);
+    let v = api::find(&state, &ctx, &id).await?;
+    let target = api::target(&v);
+    match name.as_str() {
+        "os-extend" => {
+            state.authorize("volume:extend", &target, &ctx)?;
+            let new_size = match args_obj.get("new_size") {
+                Some(n) => input::integer("new_size", n)?,
+                None => return Err(ApiError::bad_request(
+                    "Invalid input for field/attribute new_size. 'new_size' is a required property",
+                )),
+            };
+            if new_size < 1 {
+                return Err(ApiError::bad_request(format!("Invalid input for field/attribute new_size. Value: {new_size}. {new_size} is less than the minimum of 1")));
+            }
+            api::extend(&state, &ctx, &v, new_size).await?;
+            Ok(StatusCode::ACCEPTED.into_response())
+        }
+        "os-set_bootable" => {
+            state.authorize("volume:update", &target, &ctx)?;
+            let bootable = match args_obj.get("bootable") {
+                Some(b) => input::boolean("bootable", b)?,
+                None => return Err(ApiError::bad_request("Must specify bootable in request.")),
+            };
+            volumes::update_if(
+                &state.db,
+                &v.id,
+                &[],
+                &volumes::Changes {
+                    bootable: Some(bootable),
+                    ..Default::default()
+                },
+            )
+            .await?;
+            Ok(StatusCode::OK.into_response())
+        }
+        "os-update_readonly_flag" => {
+            state.authorize("volume:update_readonly_flag", &target, &ctx)?;
+            let readonly = match args_obj.get("readonly") {
+                Some(b) => input::boolean("readonly", b)?,
+                None => return Err(ApiError::bad_request("Must specify readonly in request.")),
+            };
+            if v.status != states::volume::AVAILABLE {
+                return Err(ApiError::bad_request(format!(
+                    "Invalid volume: Volume {} status must be available to update readonly flag, but current status is: {}.",
+                    v.id, v.status
+                )));
+            }
+            let flag = BTreeMap::from([(
+                "readonly".to_string(),
+                if readonly { "True" } else { "False" }.to_string(),
+            )]);
+            metadata::set(&state.db, Table::VolumeAdmin, &v.id, &flag, false).await?;
+            Ok(StatusCode::ACCEPTED.into_response())
+        }
+        "os-reset_status" => {
+            state.authorize(
+                "volume_extension:volume_admin_actions:reset_status",
+                &target,
+                &ctx,
+            )?;
+            reset_status(&state, &v, args_obj).await?;
+            Ok(StatusCode::ACCEPTED.into_response())
+        }
+        "os-force_delete" => {
+            state.authorize(
+                "volume_extension:volume_admin_actions:force_delete",
+                &target,
+                &ctx,
+            )?;
+            api::delete(&state, &ctx, &v, false, true).await?;
+            Ok(StatusCode::ACCEPTED.into_response())
+        }
+        "os-initialize_connection" => {
+            state.authorize(
+                "volume_extension:volume_actions:initialize_connection",
+                &target,
+                &ctx,
+            )?;
+            let connector = connector_of(args_obj)?;
+            let info = call_backend(
+                &state,
+                &ctx,
+                &v,
+                VolumeRequest::InitializeConnection {
+                    volume_id: v.id.clone(),
+                    connector,
+                },
+            )
+            .await?;
+            Ok(Json(json!({"connection_info": info})).into_response())
+        }
+        "os-terminate_connection" => {
+            state.authorize(
+                "volume_extension:volume_actions:terminate_connection",
+                &target,
+                &ctx,
+            )?;
+            let connector = connector_of(args_obj)?;
+            call_backend(
+                &state,
+                &ctx,
+                &v,
+                VolumeRequest::TerminateConnection {
+                    volume_id: v.id.clone(),
+                    connector,
+                    force: false,
+                },
+            )
+            .await?;
+            Ok(StatusCode::ACCEPTED.into_response())
+        }
+        other => Err(ApiError::bad_request(format!(
+            "There is no such action: {other}"
+        ))),
+    }
+}
+
+fn connector_of(args: &Map<String, Value>) -> ApiResult<Value> {
+    match args.get("connector") {
+        Some(c @ Value::Object(_)) => Ok(c.clone()),
+        Some(other) => Err(ApiError::bad_request(format!(
+            "Invalid input for field/attribute connector. Value: {other}. is not of type 'object'"
+        ))),
+        None => Err(ApiError::bad_request(
+            "Invalid input for field/attribute connector. 'connector' is a required property",
+        )),
+    }
+}
+
+/// Calls the volume's manager; its failure is a 500 with Cinder's generic message.
+async fn call_backend(
+    state: &State,
+    ctx: &RequestContext,
+    v: &Volume,
+    request: VolumeRequest,
+) -> ApiResult<Value> {
+    let Some(backend) = v.backend() else {
+        return Err(ApiError::bad_request(format!(
+            "Invalid volume: Volume {} is not on any backend.",
+            v.id
+        )));
+    };
+    rpc::call_volume(
+        state.bus.as_ref(),
+        ctx.bus_context(),
+        backend,
+        &request,
+        state.rpc_timeout(),
+    )
+    .await
+    .map_err(|e| ApiError::internal(format!("volume {}: {e}", v.id)))
+}
+
+/// os-reset_status: sets status, attach_status and migration_status as an admin says, with
+/// no check of the volume's state (the point of the action).
+async fn reset_status(state: &State, v: &Volume, args: &Map<String, Value>) -> ApiResult<()> {
+    let text = |k: &str| -> ApiResult<Option<String>> {
+        match args.get(k) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.to_lowercase())),
+            Some(other) => Err(ApiError::bad_request(format!(
+                "Invalid input for field/attribute {k}. Value: {other}. is not of type 'string'"
+            ))),
+        }
+    };
+    let status = text("status")?;
+    let attach_status = text("attach_status")?;
+    let migration_status = text("migration_status")?;
+    if status.is_none() && attach_status.is_none() && migration_status.is_none() {
+        return Err(ApiError::bad_request(
+            "Must specify 'status', 'attach_status' or 'migration_status' for update.",
+        ));
+    }
+    if let Some(s) = &status {
+        if !states::volume::ALL.contains(&s.as_str()) {
+            return Err(ApiError::bad_request(format!(
+                "Invalid input received: Must specify a valid status ({s})"
+            )));
+        }
+    }
+    if let Some(a) = &attach_status {
+        if !matches!(a.as_str(), "attached" | "detached") {
+            return Err(ApiError::bad_request(format!(
+                "Invalid input received: Must specify a valid attach status ({a})"
+            )));
+        }
+    }
+    if let Some(m) = &migration_status {
+        if !matches!(
+            m.as_str(),
+            "migrating" | "error" | "success" | "completing" | "none" | "starting"
+        ) {
+            return Err(ApiError::bad_request(format!(
+                "Invalid input received: Must specify a valid migration status ({m})"
+            )));
+        }
+    }
+    let changes = volumes::Changes {
+        status: status.clone(),
+        attach_status,
+        ..Default::default()
+    };
+    volumes::update_if(&state.db, &v.id, &[], &changes).await?;
+    if let Some(m) = migration_status {
+        volumes::set_migration_status(&state.db, &v.id, if m == "none" { None } else { Some(m) })
+            .await?;
+    }
+    tracing::info!("Volume {} status reset to {:?}", v.id, status);
+    Ok(())
+}

@@ -1,0 +1,161 @@
+//! The messages of the block storage flows on the bus, typed: the API casts to the volume
+//! scheduler (topic [`SCHEDULER_TOPIC`]), the scheduler and the API cast or call a backend's
+//! volume manager (topic [`VOLUME_TOPIC`], server `host@backend`). Each enum's serde form is
+//! exactly the bus envelope's `method` + `args`. Messages carry ids, never records: the
+//! receiver reads the current state from the database.
+
+use monostack_bus::{Bus, BusError, Context, Message, Target};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// Cinder's scheduler topic.
+pub const SCHEDULER_TOPIC: &str = "cinder-scheduler";
+/// Cinder's volume manager topic; each manager listens as server `host@backend`.
+pub const VOLUME_TOPIC: &str = "cinder-volume";
+
+/// The volume type as the scheduler sees it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct TypeSpec {
+    pub id: String,
+    pub name: String,
+    pub extra_specs: BTreeMap<String, String>,
+}
+
+/// What the scheduler needs to place a new volume (Cinder's request_spec).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CreateVolumeSpec {
+    pub volume_id: String,
+    pub size: i64,
+    pub volume_type: TypeSpec,
+    pub availability_zone: Option<String>,
+    pub snapshot_id: Option<String>,
+    pub source_volid: Option<String>,
+    /// Only this backend (`host@backend`) may take the volume: a volume made from a
+    /// snapshot or another volume stays on the backend holding the data.
+    pub backend: Option<String>,
+}
+
+/// The scheduler's methods (Cinder's SchedulerAPI).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "method", content = "args", rename_all = "snake_case")]
+pub enum SchedulerRequest {
+    CreateVolume(CreateVolumeSpec),
+}
+
+/// A volume manager's methods (Cinder's VolumeAPI), sent to `cinder-volume.<host@backend>`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "method", content = "args", rename_all = "snake_case")]
+pub enum VolumeRequest {
+    /// Creates the volume, already scheduled to this backend (blank, from a snapshot or from
+    /// another volume, as its record says).
+    CreateVolume {
+        volume_id: String,
+    },
+    /// Deletes the volume (and, with `cascade`, its snapshots) from the backend and the
+    /// database.
+    DeleteVolume {
+        volume_id: String,
+        cascade: bool,
+    },
+    /// Grows the volume to `new_size` GiB.
+    ExtendVolume {
+        volume_id: String,
+        new_size: i64,
+    },
+    CreateSnapshot {
+        snapshot_id: String,
+    },
+    DeleteSnapshot {
+        snapshot_id: String,
+    },
+    /// A call: how a host reaches the volume (`{"driver_volume_type", "data"}`), for the
+    /// `connector` describing that host (os-brick's connector properties).
+    InitializeConnection {
+        volume_id: String,
+        connector: Value,
+    },
+    /// A call: the host described by `connector` no longer uses the volume.
+    TerminateConnection {
+        volume_id: String,
+        connector: Value,
+        force: bool,
+    },
+}
+
+/// Builds the bus message of a typed request.
+pub fn encode<T: Serialize>(request: &T, context: Context) -> Result<Message, BusError> {
+    let value = serde_json::to_value(request).map_err(|e| BusError::Transport(e.to_string()))?;
+    let method = value
+        .get("method")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    let args = value.get("args").cloned().unwrap_or(Value::Null);
+    Ok(Message::new(method, args).with_context(context))
+}
+
+/// Decodes a received message into its typed request.
+pub fn decode<T: DeserializeOwned>(message: &Message) -> Result<T, serde_json::Error> {
+    let args = if message.args.is_null() {
+        json!({})
+    } else {
+        message.args.clone()
+    };
+    serde_json::from_value(json!({"method": message.method, "args": args}))
+}
+
+/// Casts to any scheduler.
+pub async fn cast_scheduler(
+    bus: &dyn Bus,
+    ctx: Context,
+    request: &SchedulerRequest,
+) -> Result<(), BusError> {
+    let msg = encode(request, ctx)?;
+    bus.cast(&Target::topic(SCHEDULER_TOPIC), msg).await
+}
+
+/// Casts to the volume manager of `backend` (`host@backend`).
+pub async fn cast_volume(
+    bus: &dyn Bus,
+    ctx: Context,
+    backend: &str,
+    request: &VolumeRequest,
+) -> Result<(), BusError> {
+    let msg = encode(request, ctx)?;
+    tracing::debug!("cast {} to {VOLUME_TOPIC}.{backend}", msg.method);
+    bus.cast(&Target::server(VOLUME_TOPIC, backend), msg).await
+}
+
+/// Calls the volume manager of `backend` and waits for its answer.
+pub async fn call_volume(
+    bus: &dyn Bus,
+    ctx: Context,
+    backend: &str,
+    request: &VolumeRequest,
+    timeout: Duration,
+) -> Result<Value, BusError> {
+    let msg = encode(request, ctx)?;
+    bus.call(&Target::server(VOLUME_TOPIC, backend), msg, timeout)
+        .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_round_trip_through_the_envelope() {
+        let req = VolumeRequest::ExtendVolume {
+            volume_id: "v".into(),
+            new_size: 3,
+        };
+        let msg = encode(&req, Context::with_request_id("req-1")).expect("encode");
+        assert_eq!(msg.method, "extend_volume");
+        assert_eq!(msg.args["new_size"], 3);
+        assert_eq!(decode::<VolumeRequest>(&msg).expect("decode"), req);
+        assert!(decode::<SchedulerRequest>(&msg).is_err());
+    }
+}
