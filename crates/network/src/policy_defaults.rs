@@ -123,6 +123,10 @@ pub const DEFAULT_RULES: &[(&str, &str)] = &[
     ("create_security_group_rule", "(rule:admin_only) or (role:member and rule:sg_owner)"),
     ("get_security_group_rule", "(rule:admin_only) or (role:reader and rule:sg_owner)"),
     ("delete_security_group_rule", "(rule:admin_only) or (role:member and rule:sg_owner)"),
+    // Quotas.
+    ("get_quota", "rule:admin_only or (role:reader and project_id:%(project_id)s)"),
+    ("update_quota", ADMIN),
+    ("delete_quota", ADMIN),
     // Extensions and availability zones.
     ("get_availability_zone", "rule:regular_user"),
 ];

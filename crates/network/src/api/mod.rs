@@ -9,6 +9,7 @@ pub mod extensions;
 pub mod networks;
 pub mod ports;
 pub mod query;
+pub mod quotas;
 pub mod root;
 pub mod security_groups;
 pub mod subnets;
@@ -37,6 +38,7 @@ pub fn router(state: State, validator: SharedValidator, identity_url: &str) -> R
         .merge(subnets::routes())
         .merge(ports::routes())
         .merge(security_groups::routes())
+        .merge(quotas::routes())
         .merge(tags::routes())
         .merge(availability_zones::routes())
         .layer(axum::middleware::from_fn(move |req, next| {

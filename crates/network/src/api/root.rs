@@ -48,6 +48,7 @@ pub const RESOURCES: &[(&str, &str)] = &[
     ("port", "ports"),
     ("security_group", "security-groups"),
     ("security_group_rule", "security-group-rules"),
+    ("quota", "quotas"),
 ];
 
 async fn v2(

@@ -54,4 +54,8 @@ pub const MIGRATIONS: &[Migration] = &[Migration {
         "CREATE UNIQUE INDEX security_group_rules_key ON security_group_rules (security_group_id, rule_key)",
         "CREATE INDEX security_group_rules_remote ON security_group_rules (remote_group_id)",
     ],
+}, Migration {
+    version: 3,
+    name: "per-project quota limits",
+    statements: &["CREATE TABLE quotas (project_id VARCHAR(255) NOT NULL, resource VARCHAR(64) NOT NULL, hard_limit BIGINT NOT NULL, PRIMARY KEY (project_id, resource))"],
 }];

@@ -3,5 +3,6 @@
 
 pub mod networks;
 pub mod ports;
+pub mod quotas;
 pub mod security_groups;
 pub mod subnets;

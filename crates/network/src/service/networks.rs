@@ -125,6 +125,7 @@ pub async fn create(svc: &NetworkService, req: NetworkCreate) -> NeutronResult<N
                 subnets: Vec::new(),
                 tags: Vec::new(),
             };
+            crate::service::quotas::check(svc, tx, &net.project_id, "network", 1).await?;
             networks::insert(tx, &net).await?;
             if !req.tags.is_empty() {
                 tags::replace(tx, "networks", &id, &req.tags).await?;

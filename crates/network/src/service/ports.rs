@@ -517,6 +517,7 @@ pub async fn create(svc: &NetworkService, req: PortCreate) -> NeutronResult<Port
                 security_groups: Vec::new(),
                 tags: Vec::new(),
             };
+            crate::service::quotas::check(svc, tx, &port.project_id, "port", 1).await?;
             ports::insert(tx, &port).await?;
             let subnets = subnets::load(tx, Some("network_id = ?"), &[Bind::Text(&net.id)]).await?;
             let mut alloc = Allocator {

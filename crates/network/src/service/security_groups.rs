@@ -326,6 +326,8 @@ pub async fn create(
     db::write(&svc.db, |tx, _| {
         Box::pin(async move {
             ensure_default(tx, project_id).await?;
+            crate::service::quotas::check(svc, tx, project_id, "security_group", 1).await?;
+            crate::service::quotas::check(svc, tx, project_id, "security_group_rule", 2).await?;
             let g = new_group(project_id, name, description, stateful);
             sgdb::insert(tx, &g).await?;
             add_rules(
@@ -428,6 +430,8 @@ pub async fn create_rule(svc: &NetworkService, spec: RuleSpec) -> NeutronResult<
                     format!("Security group rule already exists. Rule id is {existing}."),
                 ));
             }
+            crate::service::quotas::check(svc, tx, &spec.project_id, "security_group_rule", 1)
+                .await?;
             let rule = new_rule(spec, key);
             sgdb::insert_rule(tx, &rule).await?;
             sgdb::touch(tx, &spec.security_group_id).await?;

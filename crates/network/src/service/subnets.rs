@@ -353,6 +353,7 @@ pub async fn create(svc: &NetworkService, req: SubnetCreate) -> NeutronResult<Su
                     )));
                 }
             }
+            crate::service::quotas::check(svc, tx, &subnet.project_id, "subnet", 1).await?;
             subnets::insert(tx, &subnet).await?;
             if !req.tags.is_empty() {
                 tags::replace(tx, "subnets", &subnet.id, &req.tags).await?;

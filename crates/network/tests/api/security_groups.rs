@@ -433,3 +433,140 @@ async fn ports_use_groups_and_groups_in_use_stay() {
         r.body
     );
 }
+
+#[tokio::test]
+async fn quotas_show_update_details_and_enforcement() {
+    let c = Cloud::start().await;
+    let (project, alice) = c.member("alice").await;
+    let (_, bob) = c.member("bob").await;
+    let path = format!("/v2.0/quotas/{project}");
+    let r = c.call_as(&alice, Method::GET, &path, None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["quota"]["network"], 100);
+    assert_eq!(r.body["quota"]["port"], 500);
+    assert_eq!(r.body["quota"]["security_group"], 10);
+    assert_eq!(
+        c.call_as(&bob, Method::GET, &path, None).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        c.call_as(
+            &alice,
+            Method::PUT,
+            &path,
+            Some(json!({"quota": {"network": 1}}))
+        )
+        .await
+        .status,
+        StatusCode::FORBIDDEN
+    );
+    let r = c
+        .call(
+            Method::PUT,
+            &path,
+            Some(json!({"quota": {"network": 1, "port": "2"}})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(
+        (
+            r.body["quota"]["network"].clone(),
+            r.body["quota"]["port"].clone()
+        ),
+        (json!(1), json!(2))
+    );
+    assert_eq!(
+        c.call(Method::PUT, &path, Some(json!({"quota": {"network": -2}})))
+            .await
+            .status,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        c.call(Method::PUT, &path, Some(json!({"quota": {"bogus": 1}})))
+            .await
+            .status,
+        StatusCode::BAD_REQUEST
+    );
+    let r = c.get("/v2.0/quotas").await;
+    assert_eq!(r.body["quotas"][0]["project_id"], project.as_str());
+
+    let net = network(&c, &alice, json!({})).await;
+    let r = c
+        .call_as(
+            &alice,
+            Method::POST,
+            "/v2.0/networks",
+            Some(json!({"network": {}})),
+        )
+        .await;
+    assert_eq!((r.status, r.kind()), (StatusCode::CONFLICT, "OverQuota"));
+    assert_eq!(r.message(), "Quota exceeded for resources: ['network'].");
+    assert_eq!(
+        subnet(
+            &c,
+            &alice,
+            json!({"network_id": net, "ip_version": 4, "cidr": "10.0.0.0/24"})
+        )
+        .await
+        .status,
+        StatusCode::CREATED
+    );
+    for _ in 0..2 {
+        let r = c
+            .call_as(
+                &alice,
+                Method::POST,
+                "/v2.0/ports",
+                Some(json!({"port": {"network_id": net}})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED);
+    }
+    let r = c
+        .call_as(
+            &alice,
+            Method::POST,
+            "/v2.0/ports",
+            Some(json!({"port": {"network_id": net}})),
+        )
+        .await;
+    assert_eq!(r.kind(), "OverQuota");
+    let r = c
+        .call_as(&alice, Method::GET, &format!("{path}/details"), None)
+        .await;
+    assert_eq!(
+        r.body["quota"]["network"],
+        json!({"limit": 1, "used": 1, "reserved": 0})
+    );
+    assert_eq!(r.body["quota"]["port"]["used"], 2);
+    assert_eq!(
+        r.body["quota"]["security_group"]["used"], 1,
+        "the default group counts"
+    );
+    assert_eq!(r.body["quota"]["security_group_rule"]["used"], 4);
+    assert_eq!(
+        c.call_as(&alice, Method::GET, &format!("{path}/default"), None)
+            .await
+            .body["quota"]["network"],
+        100
+    );
+    assert_eq!(
+        c.call(Method::DELETE, &path, None).await.status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        c.call_as(&alice, Method::GET, &path, None).await.body["quota"]["network"],
+        100
+    );
+    assert_eq!(
+        c.call_as(
+            &alice,
+            Method::POST,
+            "/v2.0/networks",
+            Some(json!({"network": {}}))
+        )
+        .await
+        .status,
+        StatusCode::CREATED
+    );
+}
