@@ -7,6 +7,8 @@
 mod identity_support;
 mod support;
 
+mod authz;
+mod backends;
 mod file_backend;
 mod services;
 mod snapshots;

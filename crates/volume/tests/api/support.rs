@@ -39,7 +39,13 @@ impl Cloud {
     /// The API with a scheduler and two fake backends on host `node1`: `fake-1` (100 GiB)
     /// and `fake-2` (200 GiB).
     pub async fn with_backends() -> Cloud {
-        Self::start_with(
+        Self::with_backends_on(None).await
+    }
+
+    /// [`Self::with_backends`] on the given `[database] connection`.
+    pub async fn with_backends_on(connection: Option<String>) -> Cloud {
+        Self::start_on(
+            connection,
             |c| {
                 c.volume.enabled_backends = vec!["fake-1".into(), "fake-2".into()];
                 for (name, cap) in [("fake-1", 100), ("fake-2", 200)] {
@@ -59,7 +65,16 @@ impl Cloud {
     /// A cloud whose configuration `tune` adjusts; `run_services` starts the scheduler and the
     /// enabled backends' managers.
     pub async fn start_with(tune: impl FnOnce(&mut Config), run_services: bool) -> Cloud {
-        let identity = TestCloud::start().await;
+        Self::start_on(None, tune, run_services).await
+    }
+
+    /// Like [`Self::start_with`], on the given `[database] connection` (None = SQLite).
+    pub async fn start_on(
+        connection: Option<String>,
+        tune: impl FnOnce(&mut Config),
+        run_services: bool,
+    ) -> Cloud {
+        let identity = TestCloud::start_with(connection).await;
         let in_process = monostack_bus::InProcessBus::new();
         let bus: Arc<dyn monostack_bus::Bus> = Arc::new(in_process.clone());
         let mut config = (*identity.identity.config).clone();
@@ -209,5 +224,40 @@ impl Cloud {
         let id = r.body["volume"]["id"].as_str().expect("id").to_string();
         self.wait_volume(&id, "available").await;
         id
+    }
+}
+
+impl Cloud {
+    /// A user with only the reader role on `project`: its token.
+    pub async fn reader(&self, project: &str, name: &str) -> String {
+        use monostack_identity::store::assignments::{grant, Assignment, Kind};
+        let user_id = self.identity.create_user(name, format!("pw-{name}")).await;
+        let role =
+            monostack_identity::store::roles::get_by_name(&self.identity.identity, "reader", None)
+                .await
+                .expect("db")
+                .expect("reader role");
+        grant(
+            &self.identity.identity,
+            &Assignment {
+                kind: Kind::UserProject,
+                actor_id: user_id,
+                target_id: project.to_string(),
+                role_id: role.id,
+                inherited: false,
+            },
+        )
+        .await
+        .expect("grant");
+        let t = self
+            .identity
+            .token_for(
+                name,
+                &format!("pw-{name}"),
+                Some(serde_json::json!({"project": {"id": project}})),
+            )
+            .await;
+        assert_eq!(t.status, StatusCode::CREATED, "{}", t.body);
+        crate::identity_support::subject(&t)
     }
 }

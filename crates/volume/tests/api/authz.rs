@@ -1,0 +1,459 @@
+//! Authorization walked mechanically: every endpoint as an anonymous caller (401), as a member
+//! of another project (404 where a 403 would reveal that the resource exists, 403 for admin
+//! APIs) and as a reader of the owning project (reads allowed, writes 403).
+
+use crate::support::Cloud;
+use http::{Method, StatusCode};
+use serde_json::{json, Value};
+
+const OK: u16 = 200;
+const NOT_FOUND: u16 = 404;
+const FORBIDDEN: u16 = 403;
+/// Any 2xx (202 for casts).
+const DONE: u16 = 2;
+
+fn matches(expected: u16, got: StatusCode) -> bool {
+    if expected == DONE {
+        got.is_success()
+    } else {
+        got.as_u16() == expected
+    }
+}
+
+#[tokio::test]
+async fn every_endpoint_as_anonymous_other_project_and_reader() {
+    let cloud = Cloud::with_backends().await;
+    let (_, project, owner) = cloud.member("owner").await;
+    let (_, _, other) = cloud.member("other").await;
+    let reader = cloud.reader(&project, "watcher").await;
+    let vol = cloud
+        .volume(
+            &owner,
+            json!({"volume": {"size": 1, "metadata": {"k": "v"}}}),
+        )
+        .await;
+    let snap = cloud
+        .call(
+            Method::POST,
+            "/v3/snapshots",
+            &owner,
+            Some(json!({"snapshot": {"volume_id": vol, "metadata": {"k": "v"}}})),
+        )
+        .await;
+    let snap = snap.body["snapshot"]["id"]
+        .as_str()
+        .expect("snapshot")
+        .to_string();
+    cloud.wait_snapshot(&snap, "available").await;
+    let t = cloud
+        .call(
+            Method::POST,
+            "/v3/types",
+            &cloud.admin,
+            Some(json!({"volume_type": {"name": "t", "extra_specs": {"k": "v"}}})),
+        )
+        .await;
+    let ty = t.body["volume_type"]["id"]
+        .as_str()
+        .expect("type")
+        .to_string();
+
+    // (method, path, body, other project, reader)
+    let cases: Vec<(Method, String, Option<Value>, u16, u16)> = vec![
+        (Method::GET, "/v3/volumes".into(), None, OK, OK),
+        (Method::GET, "/v3/volumes/detail".into(), None, OK, OK),
+        (
+            Method::GET,
+            format!("/v3/volumes/{vol}"),
+            None,
+            NOT_FOUND,
+            OK,
+        ),
+        (
+            Method::PUT,
+            format!("/v3/volumes/{vol}"),
+            Some(json!({"volume": {"name": "x"}})),
+            NOT_FOUND,
+            FORBIDDEN,
+        ),
+        (
+            Method::GET,
+            format!("/v3/volumes/{vol}/metadata"),
+            None,
+            NOT_FOUND,
+            OK,
+        ),
+        (
+            Method::GET,
+            format!("/v3/volumes/{vol}/metadata/k"),
+            None,
+            NOT_FOUND,
+            OK,
+        ),
+        (
+            Method::POST,
+            format!("/v3/volumes/{vol}/metadata"),
+            Some(json!({"metadata": {"a": "b"}})),
+            NOT_FOUND,
+            FORBIDDEN,
+        ),
+        (
+            Method::PUT,
+            format!("/v3/volumes/{vol}/metadata"),
+            Some(json!({"metadata": {"a": "b"}})),
+            NOT_FOUND,
+            FORBIDDEN,
+        ),
+        (
+            Method::PUT,
+            format!("/v3/volumes/{vol}/metadata/k"),
+            Some(json!({"meta": {"k": "w"}})),
+            NOT_FOUND,
+            FORBIDDEN,
+        ),
+        (
+            Method::DELETE,
+            format!("/v3/volumes/{vol}/metadata/k"),
+            None,
+            NOT_FOUND,
+            FORBIDDEN,
+        ),
+        (
+            Method::POST,
+            format!("/v3/volumes/{vol}/action"),
+            Some(json!({"os-extend": {"new_size": 2}})),
+            NOT_FOUND,
+            FORBIDDEN,
+        ),
+        (
+            Method::POST,
+            format!("/v3/volumes/{vol}/action"),
+            Some(json!({"os-set_bootable": {"bootable": true}})),
+            NOT_FOUND,
+            FORBIDDEN,
+        ),
+        (
+            Method::POST,
+            format!("/v3/volumes/{vol}/action"),
+            Some(json!({"os-update_readonly_flag": {"readonly": true}})),
+            NOT_FOUND,
+            FORBIDDEN,
+        ),
+        (
+            Method::POST,
+            format!("/v3/volumes/{vol}/action"),
+            Some(json!({"os-reset_status": {"status": "error"}})),
+            NOT_FOUND,
+            FORBIDDEN,
+        ),
+        (
+            Method::POST,
+            format!("/v3/volumes/{vol}/action"),
+            Some(json!({"os-force_delete": {}})),
+            NOT_FOUND,
+            FORBIDDEN,
+        ),
+        (
+            Method::POST,
+            format!("/v3/volumes/{vol}/action"),
+            Some(json!({"os-initialize_connection": {"connector": {}}})),
+            NOT_FOUND,
+            FORBIDDEN,
+        ),
+        (
+            Method::POST,
+            format!("/v3/volumes/{vol}/action"),
+            Some(json!({"os-terminate_connection": {"connector": {}}})),
+            NOT_FOUND,
+            FORBIDDEN,
+        ),
+        (
+            Method::POST,
+            "/v3/volumes".into(),
+            Some(json!({"volume": {"size": 1, "source_volid": vol}})),
+            NOT_FOUND,
+            FORBIDDEN,
+        ),
+        (
+            Method::DELETE,
+            format!("/v3/volumes/{vol}"),
+            None,
+            NOT_FOUND,
+            FORBIDDEN,
+        ),
+        (Method::GET, "/v3/snapshots".into(), None, OK, OK),
+        (Method::GET, "/v3/snapshots/detail".into(), None, OK, OK),
+        (
+            Method::GET,
+            format!("/v3/snapshots/{snap}"),
+            None,
+            NOT_FOUND,
+            OK,
+        ),
+        (
+            Method::PUT,
+            format!("/v3/snapshots/{snap}"),
+            Some(json!({"snapshot": {"name": "x"}})),
+            NOT_FOUND,
+            FORBIDDEN,
+        ),
+        (
+            Method::GET,
+            format!("/v3/snapshots/{snap}/metadata"),
+            None,
+            NOT_FOUND,
+            OK,
+        ),
+        (
+            Method::GET,
+            format!("/v3/snapshots/{snap}/metadata/k"),
+            None,
+            NOT_FOUND,
+            OK,
+        ),
+        (
+            Method::POST,
+            format!("/v3/snapshots/{snap}/metadata"),
+            Some(json!({"metadata": {"a": "b"}})),
+            NOT_FOUND,
+            FORBIDDEN,
+        ),
+        (
+            Method::PUT,
+            format!("/v3/snapshots/{snap}/metadata"),
+            Some(json!({"metadata": {"a": "b"}})),
+            NOT_FOUND,
+            FORBIDDEN,
+        ),
+        (
+            Method::PUT,
+            format!("/v3/snapshots/{snap}/metadata/k"),
+            Some(json!({"meta": {"k": "w"}})),
+            NOT_FOUND,
+            FORBIDDEN,
+        ),
+        (
+            Method::DELETE,
+            format!("/v3/snapshots/{snap}/metadata/k"),
+            None,
+            NOT_FOUND,
+            FORBIDDEN,
+        ),
+        (
+            Method::POST,
+            format!("/v3/snapshots/{snap}/action"),
+            Some(json!({"os-reset_status": {"status": "error"}})),
+            NOT_FOUND,
+            FORBIDDEN,
+        ),
+        (
+            Method::POST,
+            format!("/v3/snapshots/{snap}/action"),
+            Some(json!({"os-force_delete": {}})),
+            NOT_FOUND,
+            FORBIDDEN,
+        ),
+        (
+            Method::POST,
+            "/v3/snapshots".into(),
+            Some(json!({"snapshot": {"volume_id": vol}})),
+            NOT_FOUND,
+            FORBIDDEN,
+        ),
+        (
+            Method::POST,
+            "/v3/volumes".into(),
+            Some(json!({"volume": {"size": 1, "snapshot_id": snap}})),
+            NOT_FOUND,
+            FORBIDDEN,
+        ),
+        (
+            Method::DELETE,
+            format!("/v3/snapshots/{snap}"),
+            None,
+            NOT_FOUND,
+            FORBIDDEN,
+        ),
+        (Method::GET, "/v3/types".into(), None, OK, OK),
+        (Method::GET, format!("/v3/types/{ty}"), None, OK, OK),
+        (Method::GET, "/v3/types/default".into(), None, OK, OK),
+        (
+            Method::POST,
+            "/v3/types".into(),
+            Some(json!({"volume_type": {"name": "u"}})),
+            FORBIDDEN,
+            FORBIDDEN,
+        ),
+        (
+            Method::PUT,
+            format!("/v3/types/{ty}"),
+            Some(json!({"volume_type": {"name": "u"}})),
+            FORBIDDEN,
+            FORBIDDEN,
+        ),
+        (
+            Method::DELETE,
+            format!("/v3/types/{ty}"),
+            None,
+            FORBIDDEN,
+            FORBIDDEN,
+        ),
+        (
+            Method::GET,
+            format!("/v3/types/{ty}/extra_specs"),
+            None,
+            OK,
+            OK,
+        ),
+        (
+            Method::GET,
+            format!("/v3/types/{ty}/extra_specs/k"),
+            None,
+            NOT_FOUND,
+            NOT_FOUND,
+        ),
+        (
+            Method::POST,
+            format!("/v3/types/{ty}/extra_specs"),
+            Some(json!({"extra_specs": {"a": "b"}})),
+            FORBIDDEN,
+            FORBIDDEN,
+        ),
+        (
+            Method::PUT,
+            format!("/v3/types/{ty}/extra_specs/k"),
+            Some(json!({"k": "w"})),
+            FORBIDDEN,
+            FORBIDDEN,
+        ),
+        (
+            Method::DELETE,
+            format!("/v3/types/{ty}/extra_specs/k"),
+            None,
+            FORBIDDEN,
+            FORBIDDEN,
+        ),
+        (
+            Method::GET,
+            format!("/v3/types/{ty}/os-volume-type-access"),
+            None,
+            FORBIDDEN,
+            FORBIDDEN,
+        ),
+        (
+            Method::POST,
+            format!("/v3/types/{ty}/action"),
+            Some(json!({"addProjectAccess": {"project": "p"}})),
+            FORBIDDEN,
+            FORBIDDEN,
+        ),
+        (
+            Method::GET,
+            "/v3/os-services".into(),
+            None,
+            FORBIDDEN,
+            FORBIDDEN,
+        ),
+        (
+            Method::PUT,
+            "/v3/os-services/disable".into(),
+            Some(json!({"host": "node1@fake-1", "binary": "cinder-volume"})),
+            FORBIDDEN,
+            FORBIDDEN,
+        ),
+        (Method::GET, "/v3/os-availability-zone".into(), None, OK, OK),
+        (
+            Method::GET,
+            "/v3/scheduler-stats/get_pools".into(),
+            None,
+            FORBIDDEN,
+            FORBIDDEN,
+        ),
+        (
+            Method::GET,
+            format!("/v3/os-quota-sets/{project}"),
+            None,
+            FORBIDDEN,
+            OK,
+        ),
+        (
+            Method::GET,
+            format!("/v3/os-quota-sets/{project}/defaults"),
+            None,
+            FORBIDDEN,
+            OK,
+        ),
+        (
+            Method::PUT,
+            format!("/v3/os-quota-sets/{project}"),
+            Some(json!({"quota_set": {"volumes": 3}})),
+            FORBIDDEN,
+            FORBIDDEN,
+        ),
+        (
+            Method::DELETE,
+            format!("/v3/os-quota-sets/{project}"),
+            None,
+            FORBIDDEN,
+            FORBIDDEN,
+        ),
+        (
+            Method::GET,
+            "/v3/os-quota-class-sets/default".into(),
+            None,
+            FORBIDDEN,
+            FORBIDDEN,
+        ),
+        (
+            Method::PUT,
+            "/v3/os-quota-class-sets/default".into(),
+            Some(json!({"quota_class_set": {"volumes": 3}})),
+            FORBIDDEN,
+            FORBIDDEN,
+        ),
+        (Method::GET, "/v3/limits".into(), None, OK, OK),
+        (
+            Method::GET,
+            "/v3/volumes/summary".into(),
+            None,
+            NOT_FOUND,
+            NOT_FOUND,
+        ),
+    ];
+    for (method, path, body, other_expected, reader_expected) in &cases {
+        let anon = cloud.call(method.clone(), path, "", body.clone()).await;
+        assert_eq!(
+            anon.status,
+            StatusCode::UNAUTHORIZED,
+            "anonymous {method} {path}"
+        );
+        let r = cloud.call(method.clone(), path, &other, body.clone()).await;
+        assert!(
+            matches(*other_expected, r.status),
+            "other project {method} {path}: {} {}",
+            r.status,
+            r.body
+        );
+        let r = cloud
+            .call(method.clone(), path, &reader, body.clone())
+            .await;
+        assert!(
+            matches(*reader_expected, r.status),
+            "reader {method} {path}: {} {}",
+            r.status,
+            r.body
+        );
+    }
+    // Lists of another project show nothing of the owner's.
+    let others = cloud.call(Method::GET, "/v3/volumes", &other, None).await;
+    assert_eq!(others.body["volumes"], json!([]));
+    let others = cloud.call(Method::GET, "/v3/snapshots", &other, None).await;
+    assert_eq!(others.body["snapshots"], json!([]));
+    // Nothing changed: the owner's volume is untouched.
+    let v = cloud
+        .call(Method::GET, &format!("/v3/volumes/{vol}"), &owner, None)
+        .await;
+    assert_eq!(v.body["volume"]["status"], "available");
+    assert_eq!(v.body["volume"]["size"], 1);
+    assert_eq!(v.body["volume"]["metadata"], json!({"k": "v"}));
+}
