@@ -84,6 +84,18 @@ pub fn sql_for(backend: Backend, sql: &str) -> Cow<'_, str> {
 }
 
 impl Tx {
+    /// `sql` as a locking read on MariaDB/MySQL, where a plain read inside a transaction sees
+    /// the snapshot of its first read (REPEATABLE READ) and would miss what a writer that held
+    /// the lock before us committed; a locking read sees the latest committed rows. PostgreSQL
+    /// (READ COMMITTED) and SQLite (one writer) see them anyway.
+    pub fn latest(&self, sql: &str) -> String {
+        if self.backend == Backend::MySql {
+            format!("{sql} FOR UPDATE")
+        } else {
+            sql.to_string()
+        }
+    }
+
     pub async fn exec(&mut self, sql: &str, binds: &[Bind<'_>]) -> NeutronResult<u64> {
         let sql = sql_for(self.backend, sql);
         let mut q = sqlx::query(&sql);
@@ -196,7 +208,17 @@ where
     let mut attempt = 0;
     loop {
         attempt += 1;
-        let inner = db.begin_write().await?;
+        // MariaDB/MySQL write transactions run READ COMMITTED, as PostgreSQL's do: once a
+        // writer holds the row lock it waited for, its reads see what the previous holder
+        // committed (REPEATABLE READ would keep showing the snapshot of its first read).
+        let inner = match db.backend {
+            Backend::MySql => {
+                db.pool
+                    .begin_with("SET TRANSACTION ISOLATION LEVEL READ COMMITTED; START TRANSACTION")
+                    .await?
+            }
+            _ => db.begin_write().await?,
+        };
         let mut tx = Tx {
             inner,
             backend: db.backend,
@@ -231,6 +253,14 @@ pub fn placeholders(n: usize) -> String {
     }
     s.push(')');
     s
+}
+
+/// 400 unless `text` fits the column it is stored in (`max` characters).
+pub fn fit(attr: &str, text: &str, max: usize) -> NeutronResult<()> {
+    if text.chars().count() > max {
+        return Err(NeutronError::http_bad_request(format!("Invalid input for {attr}. Reason: the value takes more than {max} characters once stored.")));
+    }
+    Ok(())
 }
 
 /// Maps an [`monostack_common::ApiError`] from row decoding into ours.

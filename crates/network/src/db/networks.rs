@@ -34,6 +34,7 @@ const COLUMNS: &str = "id, project_id, name, description, status, admin_state_up
 pub async fn insert(tx: &mut Tx, n: &Network) -> NeutronResult<()> {
     let hints =
         serde_json::to_string(&n.availability_zone_hints).map_err(NeutronError::internal)?;
+    super::fit("availability_zone_hints", &hints, 255)?;
     tx.exec(
         "INSERT INTO networks (id, project_id, name, description, status, admin_state_up, shared, router_external, is_default, port_security_enabled, mtu, availability_zone_hints, dns_domain, created_at, updated_at, revision_number) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?)",
         &[

@@ -44,6 +44,13 @@ fn doc_text(v: &Value) -> String {
     v.to_string()
 }
 
+fn check_sizes(profile: &str, details: &str, pairs: &str, opts: &str) -> NeutronResult<()> {
+    super::fit("binding:profile", profile, 4000)?;
+    super::fit("binding:vif_details", details, 1024)?;
+    super::fit("allowed_address_pairs", pairs, 2000)?;
+    super::fit("extra_dhcp_opts", opts, 2000)
+}
+
 pub async fn insert(tx: &mut Tx, p: &Port) -> NeutronResult<()> {
     let (profile, details, pairs, opts) = (
         doc_text(&p.binding_profile),
@@ -51,6 +58,7 @@ pub async fn insert(tx: &mut Tx, p: &Port) -> NeutronResult<()> {
         doc_text(&p.allowed_address_pairs),
         doc_text(&p.extra_dhcp_opts),
     );
+    check_sizes(&profile, &details, &pairs, &opts)?;
     tx.exec(
         "INSERT INTO ports (id, project_id, network_id, name, description, mac_address, admin_state_up, status, device_id, device_owner, port_security_enabled, dns_name, binding_host_id, binding_vif_type, binding_vnic_type, binding_profile, binding_vif_details, allowed_address_pairs, extra_dhcp_opts, created_at, updated_at, revision_number) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         &[
@@ -93,6 +101,7 @@ pub async fn save(tx: &mut Tx, p: &mut Port) -> NeutronResult<()> {
         doc_text(&p.allowed_address_pairs),
         doc_text(&p.extra_dhcp_opts),
     );
+    check_sizes(&profile, &details, &pairs, &opts)?;
     tx.exec(
         "UPDATE ports SET name = ?, description = ?, mac_address = ?, admin_state_up = ?, status = ?, device_id = ?, device_owner = ?, port_security_enabled = ?, dns_name = ?, binding_host_id = ?, binding_vif_type = ?, binding_vnic_type = ?, binding_profile = ?, binding_vif_details = ?, allowed_address_pairs = ?, extra_dhcp_opts = ?, updated_at = ?, revision_number = ? WHERE id = ?",
         &[
@@ -169,7 +178,7 @@ pub async fn remove_ip(tx: &mut Tx, subnet_id: &str, ip: &str) -> NeutronResult<
 pub async fn used_ips(tx: &mut Tx, subnet_id: &str) -> NeutronResult<Vec<String>> {
     let rows = tx
         .fetch_all(
-            "SELECT ip_address FROM ipallocations WHERE subnet_id = ?",
+            &tx.latest("SELECT ip_address FROM ipallocations WHERE subnet_id = ?"),
             &[Bind::Text(subnet_id)],
         )
         .await?;
@@ -180,7 +189,7 @@ pub async fn used_ips(tx: &mut Tx, subnet_id: &str) -> NeutronResult<Vec<String>
 pub async fn ip_holder(tx: &mut Tx, subnet_id: &str, ip: &str) -> NeutronResult<Option<String>> {
     let row = tx
         .fetch_optional(
-            "SELECT port_id FROM ipallocations WHERE subnet_id = ? AND ip_address = ?",
+            &tx.latest("SELECT port_id FROM ipallocations WHERE subnet_id = ? AND ip_address = ?"),
             &[Bind::Text(subnet_id), Bind::Text(ip)],
         )
         .await?;
@@ -190,7 +199,7 @@ pub async fn ip_holder(tx: &mut Tx, subnet_id: &str, ip: &str) -> NeutronResult<
 pub async fn mac_in_use(tx: &mut Tx, network_id: &str, mac: &str) -> NeutronResult<bool> {
     Ok(tx
         .fetch_optional(
-            "SELECT id FROM ports WHERE network_id = ? AND mac_address = ?",
+            &tx.latest("SELECT id FROM ports WHERE network_id = ? AND mac_address = ?"),
             &[Bind::Text(network_id), Bind::Text(mac)],
         )
         .await?

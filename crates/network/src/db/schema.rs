@@ -1,5 +1,8 @@
 //! The networking schema, portable across SQLite, PostgreSQL and MariaDB (BIGINT integers,
-//! times in epoch microseconds, booleans as 0/1, lists and maps as JSON text).
+//! times in epoch microseconds, booleans as 0/1, lists and maps as JSON text). Every text
+//! column is a bounded VARCHAR rather than TEXT: MariaDB counts each VARCHAR(4000) that TEXT
+//! becomes there against its 64 KiB row limit, and the API checks the bounds (400, never a
+//! database error).
 //!
 //! Standard attributes (`description`, `created_at`, `updated_at`, `revision_number`) are
 //! columns of every resource table; tags of every resource live in one `tags` table keyed by
@@ -17,7 +20,7 @@ pub const MIGRATIONS: &[Migration] = &[Migration {
     version: 1,
     name: "networks, segments, subnets, ports, IP allocations, tags",
     statements: &[
-        "CREATE TABLE networks (id VARCHAR(36) PRIMARY KEY, project_id VARCHAR(255) NOT NULL, name VARCHAR(255) NOT NULL, description TEXT NOT NULL, status VARCHAR(16) NOT NULL, admin_state_up BIGINT NOT NULL, shared BIGINT NOT NULL, router_external BIGINT NOT NULL, is_default BIGINT NOT NULL, port_security_enabled BIGINT NOT NULL, mtu BIGINT NOT NULL, availability_zone_hints TEXT NOT NULL, dns_domain VARCHAR(255) NOT NULL, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, revision_number BIGINT NOT NULL)",
+        "CREATE TABLE networks (id VARCHAR(36) PRIMARY KEY, project_id VARCHAR(255) NOT NULL, name VARCHAR(255) NOT NULL, description VARCHAR(255) NOT NULL, status VARCHAR(16) NOT NULL, admin_state_up BIGINT NOT NULL, shared BIGINT NOT NULL, router_external BIGINT NOT NULL, is_default BIGINT NOT NULL, port_security_enabled BIGINT NOT NULL, mtu BIGINT NOT NULL, availability_zone_hints VARCHAR(255) NOT NULL, dns_domain VARCHAR(255) NOT NULL, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, revision_number BIGINT NOT NULL)",
         "CREATE INDEX networks_project ON networks (project_id)",
         "CREATE TABLE network_segments (id VARCHAR(36) PRIMARY KEY, network_id VARCHAR(36) NOT NULL, network_type VARCHAR(32) NOT NULL, physical_network VARCHAR(64) NOT NULL, segmentation_id BIGINT, alloc_key BIGINT, segment_index BIGINT NOT NULL)",
         "CREATE UNIQUE INDEX network_segments_alloc ON network_segments (network_type, physical_network, alloc_key)",
@@ -29,10 +32,10 @@ pub const MIGRATIONS: &[Migration] = &[Migration {
         "INSERT INTO segment_locks (network_type, alloc_generation) VALUES ('vxlan', 0)",
         "INSERT INTO segment_locks (network_type, alloc_generation) VALUES ('gre', 0)",
         "INSERT INTO segment_locks (network_type, alloc_generation) VALUES ('geneve', 0)",
-        "CREATE TABLE subnets (id VARCHAR(36) PRIMARY KEY, project_id VARCHAR(255) NOT NULL, network_id VARCHAR(36) NOT NULL, name VARCHAR(255) NOT NULL, description TEXT NOT NULL, ip_version BIGINT NOT NULL, cidr VARCHAR(64) NOT NULL, gateway_ip VARCHAR(64), enable_dhcp BIGINT NOT NULL, ipv6_ra_mode VARCHAR(16), ipv6_address_mode VARCHAR(16), subnetpool_id VARCHAR(36), segment_id VARCHAR(36), allocation_pools TEXT NOT NULL, dns_nameservers TEXT NOT NULL, host_routes TEXT NOT NULL, service_types TEXT NOT NULL, dns_publish_fixed_ip BIGINT NOT NULL, alloc_generation BIGINT NOT NULL, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, revision_number BIGINT NOT NULL)",
+        "CREATE TABLE subnets (id VARCHAR(36) PRIMARY KEY, project_id VARCHAR(255) NOT NULL, network_id VARCHAR(36) NOT NULL, name VARCHAR(255) NOT NULL, description VARCHAR(255) NOT NULL, ip_version BIGINT NOT NULL, cidr VARCHAR(64) NOT NULL, gateway_ip VARCHAR(64), enable_dhcp BIGINT NOT NULL, ipv6_ra_mode VARCHAR(16), ipv6_address_mode VARCHAR(16), subnetpool_id VARCHAR(36), segment_id VARCHAR(36), allocation_pools VARCHAR(2000) NOT NULL, dns_nameservers VARCHAR(1024) NOT NULL, host_routes VARCHAR(4000) NOT NULL, service_types VARCHAR(1024) NOT NULL, dns_publish_fixed_ip BIGINT NOT NULL, alloc_generation BIGINT NOT NULL, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, revision_number BIGINT NOT NULL)",
         "CREATE INDEX subnets_network ON subnets (network_id)",
         "CREATE INDEX subnets_project ON subnets (project_id)",
-        "CREATE TABLE ports (id VARCHAR(36) PRIMARY KEY, project_id VARCHAR(255) NOT NULL, network_id VARCHAR(36) NOT NULL, name VARCHAR(255) NOT NULL, description TEXT NOT NULL, mac_address VARCHAR(32) NOT NULL, admin_state_up BIGINT NOT NULL, status VARCHAR(16) NOT NULL, device_id VARCHAR(255) NOT NULL, device_owner VARCHAR(255) NOT NULL, port_security_enabled BIGINT NOT NULL, dns_name VARCHAR(255) NOT NULL, binding_host_id VARCHAR(255) NOT NULL, binding_vif_type VARCHAR(64) NOT NULL, binding_vnic_type VARCHAR(64) NOT NULL, binding_profile TEXT NOT NULL, binding_vif_details TEXT NOT NULL, allowed_address_pairs TEXT NOT NULL, extra_dhcp_opts TEXT NOT NULL, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, revision_number BIGINT NOT NULL)",
+        "CREATE TABLE ports (id VARCHAR(36) PRIMARY KEY, project_id VARCHAR(255) NOT NULL, network_id VARCHAR(36) NOT NULL, name VARCHAR(255) NOT NULL, description VARCHAR(255) NOT NULL, mac_address VARCHAR(32) NOT NULL, admin_state_up BIGINT NOT NULL, status VARCHAR(16) NOT NULL, device_id VARCHAR(255) NOT NULL, device_owner VARCHAR(255) NOT NULL, port_security_enabled BIGINT NOT NULL, dns_name VARCHAR(255) NOT NULL, binding_host_id VARCHAR(255) NOT NULL, binding_vif_type VARCHAR(64) NOT NULL, binding_vnic_type VARCHAR(64) NOT NULL, binding_profile VARCHAR(4000) NOT NULL, binding_vif_details VARCHAR(1024) NOT NULL, allowed_address_pairs VARCHAR(2000) NOT NULL, extra_dhcp_opts VARCHAR(2000) NOT NULL, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, revision_number BIGINT NOT NULL)",
         "CREATE UNIQUE INDEX ports_network_mac ON ports (network_id, mac_address)",
         "CREATE INDEX ports_project ON ports (project_id)",
         "CREATE INDEX ports_device ON ports (device_id)",
@@ -47,10 +50,10 @@ pub const MIGRATIONS: &[Migration] = &[Migration {
     version: 2,
     name: "security groups and rules, default groups",
     statements: &[
-        "CREATE TABLE security_groups (id VARCHAR(36) PRIMARY KEY, project_id VARCHAR(255) NOT NULL, name VARCHAR(255) NOT NULL, description TEXT NOT NULL, stateful BIGINT NOT NULL, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, revision_number BIGINT NOT NULL)",
+        "CREATE TABLE security_groups (id VARCHAR(36) PRIMARY KEY, project_id VARCHAR(255) NOT NULL, name VARCHAR(255) NOT NULL, description VARCHAR(255) NOT NULL, stateful BIGINT NOT NULL, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, revision_number BIGINT NOT NULL)",
         "CREATE INDEX security_groups_project ON security_groups (project_id)",
         "CREATE TABLE default_security_groups (project_id VARCHAR(255) PRIMARY KEY, security_group_id VARCHAR(36) NOT NULL)",
-        "CREATE TABLE security_group_rules (id VARCHAR(36) PRIMARY KEY, project_id VARCHAR(255) NOT NULL, security_group_id VARCHAR(36) NOT NULL, direction VARCHAR(16) NOT NULL, ethertype VARCHAR(8) NOT NULL, protocol VARCHAR(40), port_range_min BIGINT, port_range_max BIGINT, remote_ip_prefix VARCHAR(64), remote_group_id VARCHAR(36), description TEXT NOT NULL, rule_key VARCHAR(400) NOT NULL, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, revision_number BIGINT NOT NULL)",
+        "CREATE TABLE security_group_rules (id VARCHAR(36) PRIMARY KEY, project_id VARCHAR(255) NOT NULL, security_group_id VARCHAR(36) NOT NULL, direction VARCHAR(16) NOT NULL, ethertype VARCHAR(8) NOT NULL, protocol VARCHAR(40), port_range_min BIGINT, port_range_max BIGINT, remote_ip_prefix VARCHAR(64), remote_group_id VARCHAR(36), description VARCHAR(255) NOT NULL, rule_key VARCHAR(400) NOT NULL, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, revision_number BIGINT NOT NULL)",
         "CREATE UNIQUE INDEX security_group_rules_key ON security_group_rules (security_group_id, rule_key)",
         "CREATE INDEX security_group_rules_remote ON security_group_rules (remote_group_id)",
     ],

@@ -111,7 +111,9 @@ pub async fn insert_rule(tx: &mut Tx, r: &Rule) -> NeutronResult<()> {
 pub async fn rule_with_key(tx: &mut Tx, group: &str, key: &str) -> NeutronResult<Option<String>> {
     let row = tx
         .fetch_optional(
-            "SELECT id FROM security_group_rules WHERE security_group_id = ? AND rule_key = ?",
+            &tx.latest(
+                "SELECT id FROM security_group_rules WHERE security_group_id = ? AND rule_key = ?",
+            ),
             &[Bind::Text(group), Bind::Text(key)],
         )
         .await?;
@@ -281,7 +283,9 @@ pub async fn must_get(tx: &mut Tx, id: &str) -> NeutronResult<SecurityGroup> {
 pub async fn default_of(tx: &mut Tx, project_id: &str) -> NeutronResult<Option<String>> {
     let row = tx
         .fetch_optional(
-            "SELECT security_group_id FROM default_security_groups WHERE project_id = ?",
+            &tx.latest(
+                "SELECT security_group_id FROM default_security_groups WHERE project_id = ?",
+            ),
             &[Bind::Text(project_id)],
         )
         .await?;

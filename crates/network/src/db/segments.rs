@@ -33,7 +33,7 @@ async fn lock_type(tx: &mut Tx, t: NetworkType) -> NeutronResult<()> {
 async fn taken(tx: &mut Tx, t: NetworkType, physnet: &str, key: i64) -> NeutronResult<bool> {
     Ok(tx
         .fetch_optional(
-            "SELECT id FROM network_segments WHERE network_type = ? AND physical_network = ? AND alloc_key = ?",
+            &tx.latest("SELECT id FROM network_segments WHERE network_type = ? AND physical_network = ? AND alloc_key = ?"),
             &[Bind::Text(t.as_str()), Bind::Text(physnet), Bind::Int(key)],
         )
         .await?
@@ -82,7 +82,7 @@ pub async fn reserve(
                     for range in driver.tenant_ranges(segment.physical_network.as_deref()) {
                         let rows = tx
                         .fetch_all(
-                            "SELECT alloc_key FROM network_segments WHERE network_type = ? AND physical_network = ? AND alloc_key >= ? AND alloc_key <= ? ORDER BY alloc_key",
+                            &tx.latest("SELECT alloc_key FROM network_segments WHERE network_type = ? AND physical_network = ? AND alloc_key >= ? AND alloc_key <= ? ORDER BY alloc_key"),
                             &[Bind::Text(t.as_str()), Bind::Text(&range.physical_network), Bind::Int(range.min), Bind::Int(range.max)],
                         )
                         .await?;

@@ -82,11 +82,19 @@ fn strings(v: Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
+fn check_sizes(pools: &str, dns: &str, routes: &str, types: &str) -> NeutronResult<()> {
+    super::fit("allocation_pools", pools, 2000)?;
+    super::fit("dns_nameservers", dns, 1024)?;
+    super::fit("host_routes", routes, 4000)?;
+    super::fit("service_types", types, 1024)
+}
+
 pub async fn insert(tx: &mut Tx, s: &Subnet) -> NeutronResult<()> {
     let pools = pools_json(&s.allocation_pools);
     let dns = serde_json::to_string(&s.dns_nameservers).map_err(NeutronError::internal)?;
     let routes = routes_json(&s.host_routes);
     let types = serde_json::to_string(&s.service_types).map_err(NeutronError::internal)?;
+    check_sizes(&pools, &dns, &routes, &types)?;
     tx.exec(
         "INSERT INTO subnets (id, project_id, network_id, name, description, ip_version, cidr, gateway_ip, enable_dhcp, ipv6_ra_mode, ipv6_address_mode, subnetpool_id, segment_id, allocation_pools, dns_nameservers, host_routes, service_types, dns_publish_fixed_ip, alloc_generation, created_at, updated_at, revision_number) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, 0, ?, ?, ?)",
         &[
@@ -124,6 +132,7 @@ pub async fn save(tx: &mut Tx, s: &mut Subnet) -> NeutronResult<()> {
     let dns = serde_json::to_string(&s.dns_nameservers).map_err(NeutronError::internal)?;
     let routes = routes_json(&s.host_routes);
     let types = serde_json::to_string(&s.service_types).map_err(NeutronError::internal)?;
+    check_sizes(&pools, &dns, &routes, &types)?;
     tx.exec(
         "UPDATE subnets SET name = ?, description = ?, gateway_ip = ?, enable_dhcp = ?, allocation_pools = ?, dns_nameservers = ?, host_routes = ?, service_types = ?, dns_publish_fixed_ip = ?, updated_at = ?, revision_number = ? WHERE id = ?",
         &[

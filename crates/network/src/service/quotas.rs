@@ -110,7 +110,9 @@ pub async fn usage(tx: &mut Tx, project_id: &str, resource: &str) -> NeutronResu
     };
     let row = tx
         .fetch_optional(
-            &format!("SELECT COUNT(*) AS n FROM {table} WHERE project_id = ?"),
+            &tx.latest(&format!(
+                "SELECT COUNT(*) AS n FROM {table} WHERE project_id = ?"
+            )),
             &[Bind::Text(project_id)],
         )
         .await?;

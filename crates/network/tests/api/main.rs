@@ -155,8 +155,22 @@ pub async fn send(router: &axum::Router, req: Request<Body>) -> Resp {
 
 /// A fresh PostgreSQL database per run, or None (with a note) when none is configured.
 pub fn postgres() -> Option<String> {
-    let Ok(url) = std::env::var("MONOSTACK_TEST_POSTGRES_URL") else {
-        eprintln!("skipping the PostgreSQL part: MONOSTACK_TEST_POSTGRES_URL is not set");
+    server("MONOSTACK_TEST_POSTGRES_URL")
+}
+
+/// A fresh MariaDB/MySQL database per run, or None (with a note) when none is configured.
+pub fn mysql() -> Option<String> {
+    server("MONOSTACK_TEST_MYSQL_URL")
+}
+
+/// The server databases configured for this run (PostgreSQL, MariaDB), fresh ones each.
+pub fn servers() -> Vec<String> {
+    postgres().into_iter().chain(mysql()).collect()
+}
+
+fn server(var: &str) -> Option<String> {
+    let Ok(url) = std::env::var(var) else {
+        eprintln!("skipping the {var} part: it is not set");
         return None;
     };
     let mut url = url::Url::parse(&url).expect("valid URL");

@@ -1,7 +1,7 @@
 //! Networks: ML2 segments (project and provider), policy, attributes, filters, paging, tags,
 //! If-Match and deletion.
 
-use crate::{postgres, request, send, Cloud};
+use crate::{request, send, servers, Cloud};
 use http::{Method, StatusCode};
 use serde_json::{json, Value};
 
@@ -269,7 +269,7 @@ async fn concurrent_creates_never_share_a_vni() {
     };
     let c = Cloud::start_with(None, tweak).await;
     race_for_vnis(&c, 25, 40).await;
-    if let Some(url) = postgres() {
+    for url in servers() {
         let c = Cloud::start_with(Some(url), tweak).await;
         race_for_vnis(&c, 25, 40).await;
     }

@@ -2,7 +2,7 @@
 //! updates, and the in-use rules of networks and subnets.
 
 use crate::subnets::{network, subnet};
-use crate::{postgres, request, send, Cloud};
+use crate::{request, send, servers, Cloud};
 use http::{Method, StatusCode};
 use serde_json::{json, Value};
 use std::collections::HashSet;
@@ -695,7 +695,7 @@ async fn two_hundred_concurrent_ports_on_a_slash_24_get_distinct_addresses() {
     let c = Cloud::start().await;
     race_for_addresses(&c, "10.0.0.0/24", 200, 200).await;
     race_for_addresses(&c, "10.1.0.0/27", 29, 45).await;
-    if let Some(url) = postgres() {
+    for url in servers() {
         let c = Cloud::start_with(Some(url), |_| {}).await;
         race_for_addresses(&c, "10.0.0.0/24", 200, 200).await;
         race_for_addresses(&c, "10.1.0.0/27", 29, 45).await;
