@@ -127,6 +127,7 @@ pub const DEFAULT_RULES: &[(&str, &str)] = &[
     ("get_quota", "rule:admin_only or (role:reader and project_id:%(project_id)s)"),
     ("update_quota", ADMIN),
     ("delete_quota", ADMIN),
+    ("get_network_ip_availability", ADMIN),
     // Extensions and availability zones.
     ("get_availability_zone", "rule:regular_user"),
 ];

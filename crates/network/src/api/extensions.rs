@@ -28,6 +28,7 @@ pub const EXTENSIONS: &[(&str, &str, &str)] = &[
     ("net-mtu", "Network MTU", "Provides MTU attribute for a network resource."),
     ("net-mtu-writable", "Network MTU (writable)", "Provides a writable MTU attribute for a network resource."),
     ("network_availability_zone", "Network Availability Zone", "Availability zone support for network."),
+    ("network-ip-availability", "Network IP Availability", "Provides IP availability data for each network and subnet."),
     ("pagination", "Pagination support", "Extension that indicates that pagination is enabled."),
     ("port-security", "Port Security", "Provides port security"),
     ("project-id", "project_id field enabled", "Extension that indicates that project_id field is enabled."),

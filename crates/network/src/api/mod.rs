@@ -6,6 +6,7 @@
 pub mod availability_zones;
 pub mod body;
 pub mod extensions;
+pub mod ip_availability;
 pub mod networks;
 pub mod ports;
 pub mod query;
@@ -39,6 +40,7 @@ pub fn router(state: State, validator: SharedValidator, identity_url: &str) -> R
         .merge(ports::routes())
         .merge(security_groups::routes())
         .merge(quotas::routes())
+        .merge(ip_availability::routes())
         .merge(tags::routes())
         .merge(availability_zones::routes())
         .layer(axum::middleware::from_fn(move |req, next| {

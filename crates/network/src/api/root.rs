@@ -49,6 +49,7 @@ pub const RESOURCES: &[(&str, &str)] = &[
     ("security_group", "security-groups"),
     ("security_group_rule", "security-group-rules"),
     ("quota", "quotas"),
+    ("network_ip_availability", "network-ip-availabilities"),
 ];
 
 async fn v2(

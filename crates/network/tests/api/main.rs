@@ -6,6 +6,7 @@
 mod identity_support;
 
 mod networks;
+mod policy;
 mod ports;
 mod root;
 mod security_groups;

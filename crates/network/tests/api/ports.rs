@@ -701,3 +701,40 @@ async fn two_hundred_concurrent_ports_on_a_slash_24_get_distinct_addresses() {
         race_for_addresses(&c, "10.1.0.0/27", 29, 45).await;
     }
 }
+
+#[tokio::test]
+async fn network_ip_availabilities_count_pools_and_allocations() {
+    let c = Cloud::start().await;
+    let a = c.admin.clone();
+    let (net, sub) = net_with_subnet(&c, &a, "10.0.0.0/24").await;
+    for _ in 0..3 {
+        assert_eq!(
+            port(&c, &a, json!({"network_id": net})).await.status,
+            StatusCode::CREATED
+        );
+    }
+    let r = c
+        .get(&format!("/v2.0/network-ip-availabilities/{net}"))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let n = &r.body["network_ip_availability"];
+    assert_eq!(
+        (n["total_ips"].clone(), n["used_ips"].clone()),
+        (json!(253), json!(3))
+    );
+    assert_eq!(n["subnet_ip_availability"][0]["subnet_id"], sub.as_str());
+    let r = c
+        .get(&format!("/v2.0/network-ip-availabilities?network_id={net}"))
+        .await;
+    assert_eq!(
+        r.body["network_ip_availabilities"].as_array().map(Vec::len),
+        Some(1)
+    );
+    let (_, alice) = c.member("alice").await;
+    assert_eq!(
+        c.call_as(&alice, Method::GET, "/v2.0/network-ip-availabilities", None)
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+}
