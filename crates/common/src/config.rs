@@ -498,6 +498,11 @@ section! {
         max_subnet_host_routes: u32 = 20,
         /// Most allowed address pairs per port (Neutron's max_allowed_address_pair).
         max_allowed_address_pair: u32 = 10,
+        /// SNAT on router gateways whose external_gateway_info leaves enable_snat out
+        /// (Neutron's enable_snat_by_default).
+        enable_snat_by_default: bool = true,
+        /// Most static routes per router (Neutron's max_routes).
+        max_routes: u32 = 30,
         /// Networks per project; -1 is unlimited (Neutron's [QUOTAS] quota_network).
         quota_network: i64 = 100,
         /// Subnets per project (quota_subnet).

@@ -130,6 +130,35 @@ pub const DEFAULT_RULES: &[(&str, &str)] = &[
     ("get_network_ip_availability", ADMIN),
     // Extensions and availability zones.
     ("get_availability_zone", "rule:regular_user"),
+    // Routers.
+    ("create_router", ADMIN_OR_MEMBER),
+    ("create_router:external_gateway_info", ADMIN_OR_MEMBER),
+    ("create_router:external_gateway_info:network_id", ADMIN_OR_MEMBER),
+    ("create_router:external_gateway_info:enable_snat", ADMIN),
+    ("create_router:external_gateway_info:external_fixed_ips", ADMIN),
+    ("create_router:distributed", ADMIN),
+    ("create_router:ha", ADMIN),
+    ("get_router", "rule:admin_only or (role:reader and project_id:%(project_id)s)"),
+    ("get_router:distributed", ADMIN),
+    ("get_router:ha", ADMIN),
+    ("update_router", ADMIN_OR_MEMBER),
+    ("update_router:external_gateway_info", ADMIN_OR_MEMBER),
+    ("update_router:external_gateway_info:network_id", ADMIN_OR_MEMBER),
+    ("update_router:external_gateway_info:enable_snat", ADMIN),
+    ("update_router:external_gateway_info:external_fixed_ips", ADMIN),
+    ("update_router:distributed", ADMIN),
+    ("update_router:ha", ADMIN),
+    ("delete_router", ADMIN_OR_MEMBER),
+    ("add_router_interface", ADMIN_OR_MEMBER),
+    ("remove_router_interface", ADMIN_OR_MEMBER),
+    ("add_extraroutes", ADMIN_OR_MEMBER),
+    ("remove_extraroutes", ADMIN_OR_MEMBER),
+    // Floating IPs.
+    ("create_floatingip", ADMIN_OR_MEMBER),
+    ("create_floatingip:floating_ip_address", ADMIN),
+    ("get_floatingip", "rule:admin_only or (role:reader and project_id:%(project_id)s)"),
+    ("update_floatingip", ADMIN_OR_MEMBER),
+    ("delete_floatingip", ADMIN_OR_MEMBER),
 ];
 
 #[cfg(test)]

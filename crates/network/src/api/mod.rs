@@ -12,6 +12,7 @@ pub mod ports;
 pub mod query;
 pub mod quotas;
 pub mod root;
+pub mod routers;
 pub mod security_groups;
 pub mod subnets;
 pub mod tags;
@@ -38,6 +39,7 @@ pub fn router(state: State, validator: SharedValidator, identity_url: &str) -> R
         .merge(networks::routes())
         .merge(subnets::routes())
         .merge(ports::routes())
+        .merge(routers::routes())
         .merge(security_groups::routes())
         .merge(quotas::routes())
         .merge(ip_availability::routes())

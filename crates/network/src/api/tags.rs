@@ -22,6 +22,7 @@ pub const COLLECTIONS: &[(&str, &str)] = &[
     ("subnets", "subnet"),
     ("ports", "port"),
     ("security-groups", "security_group"),
+    ("routers", "router"),
 ];
 
 pub const MAX_TAG_LEN: usize = 255;
@@ -78,6 +79,7 @@ pub async fn resource_target(
         "security-groups" => Ok(super::security_groups::visible_group(state, ctx, id)
             .await?
             .1),
+        "routers" => Ok(super::routers::visible_router(state, ctx, id).await?.1),
         _ => Err(NeutronError::http_not_found()),
     }
 }
@@ -95,7 +97,7 @@ async fn may_change(
 
 async fn bump(tx: &mut db::Tx, collection: &str, id: &str) -> NeutronResult<()> {
     let table = match collection {
-        "networks" | "subnets" | "ports" => collection,
+        "networks" | "subnets" | "ports" | "routers" => collection,
         "security-groups" => "security_groups",
         _ => return Ok(()),
     };

@@ -16,6 +16,7 @@
 
 pub mod networks;
 pub mod ports;
+pub mod routers;
 pub mod schema;
 pub mod security_groups;
 pub mod segments;

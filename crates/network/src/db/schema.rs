@@ -61,4 +61,16 @@ pub const MIGRATIONS: &[Migration] = &[Migration {
     version: 3,
     name: "per-project quota limits",
     statements: &["CREATE TABLE quotas (project_id VARCHAR(255) NOT NULL, resource VARCHAR(64) NOT NULL, hard_limit BIGINT NOT NULL, PRIMARY KEY (project_id, resource))"],
+}, Migration {
+    version: 4,
+    name: "routers and floating IPs",
+    statements: &[
+        "CREATE TABLE routers (id VARCHAR(36) PRIMARY KEY, project_id VARCHAR(255) NOT NULL, name VARCHAR(255) NOT NULL, description VARCHAR(255) NOT NULL, status VARCHAR(16) NOT NULL, admin_state_up BIGINT NOT NULL, gw_network_id VARCHAR(36), gw_port_id VARCHAR(36), enable_snat BIGINT NOT NULL, routes VARCHAR(4000) NOT NULL, availability_zone_hints VARCHAR(255) NOT NULL, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, revision_number BIGINT NOT NULL)",
+        "CREATE INDEX routers_project ON routers (project_id)",
+        "CREATE INDEX routers_gw_network ON routers (gw_network_id)",
+        "CREATE TABLE floatingips (id VARCHAR(36) PRIMARY KEY, project_id VARCHAR(255) NOT NULL, description VARCHAR(255) NOT NULL, floating_ip_address VARCHAR(64) NOT NULL, floating_network_id VARCHAR(36) NOT NULL, floating_port_id VARCHAR(36) NOT NULL, fixed_port_id VARCHAR(36), fixed_ip_address VARCHAR(64), router_id VARCHAR(36), status VARCHAR(16) NOT NULL, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, revision_number BIGINT NOT NULL)",
+        "CREATE INDEX floatingips_project ON floatingips (project_id)",
+        "CREATE INDEX floatingips_router ON floatingips (router_id)",
+        "CREATE UNIQUE INDEX floatingips_fixed ON floatingips (floating_network_id, fixed_port_id, fixed_ip_address)",
+    ],
 }];

@@ -4,5 +4,6 @@
 pub mod networks;
 pub mod ports;
 pub mod quotas;
+pub mod routers;
 pub mod security_groups;
 pub mod subnets;

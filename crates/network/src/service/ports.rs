@@ -459,102 +459,115 @@ pub async fn create(svc: &NetworkService, req: PortCreate) -> NeutronResult<Port
     db::write(&svc.db, |tx, _| {
         let req = &req;
         let id = id.clone();
-        Box::pin(async move {
-            let net = crate::db::networks::must_get(tx, &req.network_id).await?;
-            let mac = match &req.mac_address {
-                Some(m) => {
-                    if ports::mac_in_use(tx, &net.id, m).await? {
-                        return Err(NeutronError::mac_in_use(&net.id, m));
-                    }
-                    m.clone()
-                }
-                None => {
-                    let mut mac = random_mac();
-                    let mut tries = 0;
-                    while ports::mac_in_use(tx, &net.id, &mac).await? {
-                        tries += 1;
-                        if tries > 16 {
-                            return Err(NeutronError::new(
-                                http::StatusCode::SERVICE_UNAVAILABLE,
-                                "NetworkMacAddressGenerationFailure",
-                                format!("Unable to generate unique mac on network {}.", net.id),
-                            ));
-                        }
-                        mac = random_mac();
-                    }
-                    mac
-                }
-            };
-            let port_security = req
-                .port_security_enabled
-                .unwrap_or(net.port_security_enabled);
-            let now = monostack_common::time::now_micros();
-            let (vif_type, vif_details) = bind(&req.binding_host_id, &req.binding_vnic_type);
-            let mut port = Port {
-                id: id.clone(),
-                project_id: req.project_id.clone(),
-                network_id: net.id.clone(),
-                name: req.name.clone(),
-                description: req.description.clone(),
-                mac_address: mac.clone(),
-                admin_state_up: req.admin_state_up,
-                status: PORT_STATUS_DOWN.into(),
-                device_id: req.device_id.clone(),
-                device_owner: req.device_owner.clone(),
-                port_security_enabled: port_security,
-                dns_name: req.dns_name.clone(),
-                binding_host_id: req.binding_host_id.clone(),
-                binding_vif_type: vif_type,
-                binding_vnic_type: req.binding_vnic_type.clone(),
-                binding_profile: req.binding_profile.clone(),
-                binding_vif_details: vif_details,
-                allowed_address_pairs: pairs_with_mac(&req.allowed_address_pairs, &mac),
-                extra_dhcp_opts: req.extra_dhcp_opts.clone(),
-                created_at: now,
-                updated_at: now,
-                revision_number: 1,
-                fixed_ips: Vec::new(),
-                security_groups: Vec::new(),
-                tags: Vec::new(),
-            };
-            crate::service::quotas::check(svc, tx, &port.project_id, "port", 1).await?;
-            ports::insert(tx, &port).await?;
-            let subnets = subnets::load(tx, Some("network_id = ?"), &[Bind::Text(&net.id)]).await?;
-            let mut alloc = Allocator {
-                network_id: &net.id,
-                subnets,
-                locked: Vec::new(),
-            };
-            port.fixed_ips = alloc
-                .allocate(tx, &id, &mac, req.fixed_ips.as_deref(), &[])
-                .await?;
-            // Ports with port security and an address get the project's default group
-            // (created on first use) unless groups are named; network devices get none.
-            port.security_groups = match &req.security_groups {
-                Some(g) => g.clone(),
-                None if port.port_security_enabled
-                    && !port.fixed_ips.is_empty()
-                    && !port.device_owner.starts_with("network:") =>
-                {
-                    vec![security_groups::ensure_default(tx, &port.project_id).await?]
-                }
-                None => Vec::new(),
-            };
-            check_port_security(
-                port.port_security_enabled,
-                &port.security_groups,
-                &port.allowed_address_pairs,
-                !port.fixed_ips.is_empty(),
-            )?;
-            check_groups(tx, &port.project_id, &port.security_groups).await?;
-            ports::set_security_groups(tx, &id, &port.security_groups).await?;
-            if !req.tags.is_empty() {
-                tags::replace(tx, "ports", &id, &req.tags).await?;
-            }
-            ports::must_get(tx, &id).await
-        })
+        Box::pin(async move { create_in(svc, tx, &id, req, true).await })
     })
     .await
+}
+
+/// Creates port `id` inside the caller's write transaction (routers and floating IPs create
+/// their ports this way, atomically with their own rows; like Neutron's L3 plugin calling
+/// the core plugin, they pass `check_quota` false).
+pub async fn create_in(
+    svc: &NetworkService,
+    tx: &mut Tx,
+    id: &str,
+    req: &PortCreate,
+    check_quota: bool,
+) -> NeutronResult<Port> {
+    let net = crate::db::networks::must_get(tx, &req.network_id).await?;
+    let mac = match &req.mac_address {
+        Some(m) => {
+            if ports::mac_in_use(tx, &net.id, m).await? {
+                return Err(NeutronError::mac_in_use(&net.id, m));
+            }
+            m.clone()
+        }
+        None => {
+            let mut mac = random_mac();
+            let mut tries = 0;
+            while ports::mac_in_use(tx, &net.id, &mac).await? {
+                tries += 1;
+                if tries > 16 {
+                    return Err(NeutronError::new(
+                        http::StatusCode::SERVICE_UNAVAILABLE,
+                        "NetworkMacAddressGenerationFailure",
+                        format!("Unable to generate unique mac on network {}.", net.id),
+                    ));
+                }
+                mac = random_mac();
+            }
+            mac
+        }
+    };
+    let port_security = req
+        .port_security_enabled
+        .unwrap_or(net.port_security_enabled);
+    let now = monostack_common::time::now_micros();
+    let (vif_type, vif_details) = bind(&req.binding_host_id, &req.binding_vnic_type);
+    let mut port = Port {
+        id: id.to_string(),
+        project_id: req.project_id.clone(),
+        network_id: net.id.clone(),
+        name: req.name.clone(),
+        description: req.description.clone(),
+        mac_address: mac.clone(),
+        admin_state_up: req.admin_state_up,
+        status: PORT_STATUS_DOWN.into(),
+        device_id: req.device_id.clone(),
+        device_owner: req.device_owner.clone(),
+        port_security_enabled: port_security,
+        dns_name: req.dns_name.clone(),
+        binding_host_id: req.binding_host_id.clone(),
+        binding_vif_type: vif_type,
+        binding_vnic_type: req.binding_vnic_type.clone(),
+        binding_profile: req.binding_profile.clone(),
+        binding_vif_details: vif_details,
+        allowed_address_pairs: pairs_with_mac(&req.allowed_address_pairs, &mac),
+        extra_dhcp_opts: req.extra_dhcp_opts.clone(),
+        created_at: now,
+        updated_at: now,
+        revision_number: 1,
+        fixed_ips: Vec::new(),
+        security_groups: Vec::new(),
+        tags: Vec::new(),
+    };
+    if check_quota {
+        crate::service::quotas::check(svc, tx, &port.project_id, "port", 1).await?;
+    }
+    ports::insert(tx, &port).await?;
+    let subnets = subnets::load(tx, Some("network_id = ?"), &[Bind::Text(&net.id)]).await?;
+    let mut alloc = Allocator {
+        network_id: &net.id,
+        subnets,
+        locked: Vec::new(),
+    };
+    port.fixed_ips = alloc
+        .allocate(tx, id, &mac, req.fixed_ips.as_deref(), &[])
+        .await?;
+    // Ports with port security and an address get the project's default group
+    // (created on first use) unless groups are named; network devices get none.
+    port.security_groups = match &req.security_groups {
+        Some(g) => g.clone(),
+        None if port.port_security_enabled
+            && !port.fixed_ips.is_empty()
+            && !port.device_owner.starts_with("network:") =>
+        {
+            vec![security_groups::ensure_default(tx, &port.project_id).await?]
+        }
+        None => Vec::new(),
+    };
+    check_port_security(
+        port.port_security_enabled,
+        &port.security_groups,
+        &port.allowed_address_pairs,
+        !port.fixed_ips.is_empty(),
+    )?;
+    check_groups(tx, &port.project_id, &port.security_groups).await?;
+    ports::set_security_groups(tx, id, &port.security_groups).await?;
+    if !req.tags.is_empty() {
+        tags::replace(tx, "ports", id, &req.tags).await?;
+    }
+    ports::must_get(tx, id).await
 }
 
 /// Updates a port; `check` runs on the current record first (policy, If-Match).

@@ -104,6 +104,8 @@ pub async fn usage(tx: &mut Tx, project_id: &str, resource: &str) -> NeutronResu
         "network" => "networks",
         "subnet" => "subnets",
         "port" => "ports",
+        "router" => "routers",
+        "floatingip" => "floatingips",
         "security_group" => "security_groups",
         "security_group_rule" => "security_group_rules",
         _ => return Ok(0),

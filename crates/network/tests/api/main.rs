@@ -9,6 +9,7 @@ mod networks;
 mod policy;
 mod ports;
 mod root;
+mod routers;
 mod security_groups;
 mod subnets;
 
