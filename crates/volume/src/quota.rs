@@ -147,3 +147,34 @@ pub async fn check(
     }
     Ok(())
 }
+
+/// Checks only the per-type resources of `t` (`volumes_<type>`, `gigabytes_<type>`), as a
+/// retype moves a volume that already counts against the project's totals.
+pub async fn check_type(
+    service: &VolumeService,
+    project: &str,
+    t: &VolumeType,
+    count: i64,
+    gb: i64,
+) -> Result<(), ApiError> {
+    let limits = limits(service, project).await?;
+    let usage = usage(service, project).await?;
+    let volumes_key = format!("volumes_{}", t.name);
+    let gigabytes_key = format!("gigabytes_{}", t.name);
+    let limit = |k: &str| limits.get(k).copied().unwrap_or(-1);
+    let used = |k: &str| usage.get(k).copied().unwrap_or(0);
+    let l = limit(&volumes_key);
+    if l >= 0 && used(&volumes_key) + count > l {
+        return Err(over_limit(format!(
+            "Maximum number of volumes allowed ({l}) exceeded for quota '{volumes_key}'."
+        )));
+    }
+    let l = limit(&gigabytes_key);
+    if l >= 0 && used(&gigabytes_key) + gb > l {
+        return Err(over_limit(format!(
+            "Requested volume or snapshot exceeds allowed {gigabytes_key} quota. Requested {gb}G, quota is {l}G and {}G has been consumed.",
+            used(&gigabytes_key)
+        )));
+    }
+    Ok(())
+}

@@ -43,6 +43,14 @@ pub struct CreateVolumeSpec {
 #[serde(tag = "method", content = "args", rename_all = "snake_case")]
 pub enum SchedulerRequest {
     CreateVolume(CreateVolumeSpec),
+    /// Checks that the volume's backend suits `new_type` and has its manager retype it (a
+    /// change of backend would need a migration, which is not done: the volume goes back to
+    /// its status).
+    RetypeVolume {
+        volume_id: String,
+        new_type: TypeSpec,
+        migration_policy: String,
+    },
 }
 
 /// A volume manager's methods (Cinder's VolumeAPI), sent to `cinder-volume.<host@backend>`.
@@ -64,6 +72,11 @@ pub enum VolumeRequest {
     ExtendVolume {
         volume_id: String,
         new_size: i64,
+    },
+    /// Gives the volume type `new_type_id`, which its backend was found to suit.
+    RetypeVolume {
+        volume_id: String,
+        new_type_id: String,
     },
     CreateSnapshot {
         snapshot_id: String,

@@ -1,4 +1,4 @@
-//! `POST /volumes/{id}/action`: os-extend, os-set_bootable, os-update_readonly_flag, the
+//! `POST /volumes/{id}/action`: os-extend, os-retype, os-set_bootable, os-update_readonly_flag, the
 //! admin actions os-reset_status and os-force_delete, and os-initialize_connection /
 //! os-terminate_connection (answered by the volume's manager through its driver).
 
@@ -92,6 +92,21 @@ async fn action(
                 if readonly { "True" } else { "False" }.to_string(),
             )]);
             metadata::set(&state.db, Table::VolumeAdmin, &v.id, &flag, false).await?;
+            Ok(StatusCode::ACCEPTED.into_response())
+        }
+        "os-retype" => {
+            state.authorize("volume:retype", &target, &ctx)?;
+            let new_type = match args_obj.get("new_type") {
+                Some(Value::String(t)) if !t.is_empty() && t.len() <= 255 => t.clone(),
+                Some(other) => return Err(ApiError::bad_request(format!("Invalid input for field/attribute new_type. Value: {other}. is not a valid name"))),
+                None => return Err(ApiError::bad_request("Invalid input for field/attribute new_type. 'new_type' is a required property")),
+            };
+            let policy = match args_obj.get("migration_policy") {
+                None | Some(Value::Null) => "never".to_string(),
+                Some(Value::String(p)) => p.clone(),
+                Some(other) => return Err(ApiError::bad_request(format!("Invalid input for field/attribute migration_policy. Value: {other}. is not of type 'string'"))),
+            };
+            api::retype(&state, &ctx, &v, &new_type, &policy).await?;
             Ok(StatusCode::ACCEPTED.into_response())
         }
         "os-reset_status" => {

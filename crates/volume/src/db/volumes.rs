@@ -206,6 +206,7 @@ pub struct Changes {
     pub bootable: Option<bool>,
     pub launched_at: Option<i64>,
     pub terminated_at: Option<i64>,
+    pub volume_type_id: Option<String>,
 }
 
 impl Changes {
@@ -246,6 +247,7 @@ pub async fn update_if(
     col!(bootable, "bootable = ?");
     col!(launched_at, "launched_at = ?");
     col!(terminated_at, "terminated_at = ?");
+    col!(volume_type_id, "volume_type_id = ?");
     let mut sql = format!(
         "UPDATE volumes SET {} WHERE id = ? AND deleted = 0",
         sets.join(", ")
@@ -293,6 +295,9 @@ pub async fn update_if(
     }
     if let Some(v) = changes.terminated_at {
         q = q.bind(v);
+    }
+    if let Some(v) = &changes.volume_type_id {
+        q = q.bind(v.clone());
     }
     q = q.bind(id.to_string());
     for s in expected {

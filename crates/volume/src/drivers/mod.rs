@@ -108,6 +108,15 @@ pub trait VolumeDriver: Send + Sync + 'static {
     async fn delete_volume(&self, volume: &Volume) -> Result<(), DriverError>;
     /// Grows the volume to `new_size` GiB.
     async fn extend_volume(&self, volume: &Volume, new_size: i64) -> Result<(), DriverError>;
+    /// Whether the volume can take the new type in place (extra specs the backend acts on
+    /// would change here); the default accepts, as the file and fake drivers do.
+    async fn retype(
+        &self,
+        _volume: &Volume,
+        _new_type: &crate::rpc::TypeSpec,
+    ) -> Result<(), DriverError> {
+        Ok(())
+    }
     /// A point-in-time copy of `volume`.
     async fn create_snapshot(
         &self,

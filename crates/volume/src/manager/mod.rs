@@ -214,6 +214,13 @@ impl VolumeManager {
                 self.extend_volume(&volume_id, new_size).await;
                 Ok(Value::Null)
             }
+            VolumeRequest::RetypeVolume {
+                volume_id,
+                new_type_id,
+            } => {
+                self.retype_volume(&volume_id, &new_type_id).await;
+                Ok(Value::Null)
+            }
             VolumeRequest::CreateSnapshot { snapshot_id } => {
                 self.create_snapshot(&snapshot_id).await;
                 Ok(Value::Null)

@@ -98,6 +98,44 @@ impl VolumeManager {
         }
     }
 
+    pub(crate) async fn retype_volume(&self, volume_id: &str, new_type_id: &str) {
+        let db = &self.service.db;
+        let volume = match volumes::get(db, volume_id).await {
+            Ok(Some(v)) if v.status == states::volume::RETYPING => v,
+            Ok(_) => return tracing::warn!("Volume {volume_id} is no longer retyping"),
+            Err(e) => return tracing::error!("Volume {volume_id}: {}", e.message),
+        };
+        let back = volume
+            .previous_status
+            .clone()
+            .unwrap_or_else(|| states::volume::AVAILABLE.into());
+        let new_type = match crate::db::types::get(db, new_type_id).await {
+            Ok(Some(t)) => crate::rpc::TypeSpec {
+                id: t.id,
+                name: t.name,
+                extra_specs: t.extra_specs,
+            },
+            _ => crate::rpc::TypeSpec {
+                id: new_type_id.to_string(),
+                ..Default::default()
+            },
+        };
+        let retyped = self.driver.retype(&volume, &new_type).await;
+        let mut changes = volumes::Changes {
+            status: Some(back),
+            previous_status: Some(None),
+            ..Default::default()
+        };
+        match retyped {
+            Ok(()) => {
+                changes.volume_type_id = Some(new_type_id.to_string());
+                tracing::info!("Retype volume completed successfully. volume_id: {volume_id}, type {new_type_id}");
+            }
+            Err(e) => tracing::error!("Retype of volume {volume_id} failed: {e}"),
+        }
+        let _ = volumes::update_if(db, volume_id, &[states::volume::RETYPING], &changes).await;
+    }
+
     pub(crate) async fn create_snapshot(&self, snapshot_id: &str) {
         let db = &self.service.db;
         let snap = match snapshots::get(db, snapshot_id).await {

@@ -157,6 +157,15 @@ impl VolumeScheduler {
                     self.create_volume(&msg.context, spec).await;
                     Ok(Value::Null)
                 }
+                Ok(SchedulerRequest::RetypeVolume {
+                    volume_id,
+                    new_type,
+                    migration_policy,
+                }) => {
+                    self.retype(&msg.context, &volume_id, new_type, &migration_policy)
+                        .await;
+                    Ok(Value::Null)
+                }
                 Err(e) => Err(format!("unknown scheduler method {}: {e}", msg.method)),
             }
         }
@@ -292,5 +301,72 @@ impl VolumeScheduler {
         )
         .await
         .map_err(|e| format!("cannot reach the volume service of {}: {e}", best.backend))
+    }
+}
+
+impl VolumeScheduler {
+    /// Cinder's `retype` in the scheduler: the volume's own pool must pass the filters for the
+    /// new type (its capacity is already there); then its manager retypes it in place.
+    async fn retype(
+        &self,
+        ctx: &Context,
+        volume_id: &str,
+        new_type: rpc::TypeSpec,
+        migration_policy: &str,
+    ) {
+        let db = &self.service.db;
+        let volume = match volumes::get(db, volume_id).await {
+            Ok(Some(v)) if v.status == states::volume::RETYPING => v,
+            Ok(_) => return tracing::warn!("Volume {volume_id} is no longer retyping"),
+            Err(e) => return tracing::error!("Volume {volume_id}: {}", e.message),
+        };
+        let back = volume
+            .previous_status
+            .clone()
+            .unwrap_or_else(|| states::volume::AVAILABLE.into());
+        let restore = || async {
+            let changes = volumes::Changes {
+                status: Some(back.clone()),
+                previous_status: Some(None),
+                ..Default::default()
+            };
+            let _ = volumes::update_if(db, volume_id, &[states::volume::RETYPING], &changes).await;
+        };
+        let spec = CreateVolumeSpec {
+            volume_id: volume_id.to_string(),
+            size: 0,
+            volume_type: new_type.clone(),
+            availability_zone: None,
+            snapshot_id: None,
+            source_volid: None,
+            backend: volume.backend().map(str::to_string),
+        };
+        let fits = match self.candidates(&spec).await {
+            Ok(pools) => pools
+                .iter()
+                .any(|p| volume.host.as_deref() == Some(p.name.as_str())),
+            Err(_) => false,
+        };
+        if !fits {
+            if migration_policy == "on-demand" {
+                tracing::error!("Retype of volume {volume_id} to {} needs a migration to another backend, which this cloud does not do yet", new_type.name);
+            } else {
+                tracing::error!("Retype of volume {volume_id} to {}: Retype requires migration but is not allowed.", new_type.name);
+            }
+            return restore().await;
+        }
+        let Some(backend) = volume.backend() else {
+            return restore().await;
+        };
+        let request = VolumeRequest::RetypeVolume {
+            volume_id: volume_id.to_string(),
+            new_type_id: new_type.id.clone(),
+        };
+        if let Err(e) =
+            rpc::cast_volume(self.service.bus.as_ref(), ctx.clone(), backend, &request).await
+        {
+            tracing::error!("Retype of volume {volume_id}: the volume service of {backend} is unreachable ({e})");
+            restore().await;
+        }
     }
 }

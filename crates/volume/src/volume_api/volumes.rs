@@ -468,3 +468,83 @@ pub async fn extend(
     }
     Ok(())
 }
+
+/// Changes a volume's type (Cinder's `retype`): the scheduler checks that the volume's
+/// backend suits the new type and its manager applies it; a change of backend (a migration)
+/// is not done, so such a retype leaves the volume as it was.
+pub async fn retype(
+    state: &VolumeService,
+    ctx: &RequestContext,
+    volume: &Volume,
+    new_type: &str,
+    migration_policy: &str,
+) -> Result<(), ApiError> {
+    if !matches!(migration_policy, "never" | "on-demand") {
+        return Err(ApiError::bad_request(format!(
+            "Invalid input for field/attribute migration_policy. Value: {migration_policy}. '{migration_policy}' is not one of ['on-demand', 'never']"
+        )));
+    }
+    let t = types_api::find_by_name_or_id(state, ctx, new_type)
+        .await
+        .map_err(|e| {
+            if e.status == http::StatusCode::NOT_FOUND {
+                ApiError::bad_request(format!(
+                    "Invalid input received: Invalid volume_type passed: {new_type}."
+                ))
+            } else {
+                e
+            }
+        })?;
+    let refused = || {
+        ApiError::bad_request(
+            "Invalid volume: Retype needs volume to be in available or in-use state, not be part of an active migration or a consistency group, requested type has to be different that the one from the volume, and for in-use volumes front-end qos specs cannot change.",
+        )
+    };
+    if t.id == volume.volume_type_id
+        || volume
+            .migration_status
+            .as_deref()
+            .is_some_and(|m| !matches!(m, "success" | "error"))
+        || volume.group_id.is_some()
+    {
+        return Err(refused());
+    }
+    {
+        let _guard = state.quota_lock.lock().await;
+        crate::quota::check_type(state, &volume.project_id, &t, 1, volume.size).await?;
+        let changes = volumes::Changes {
+            status: Some(vol_states::RETYPING.into()),
+            previous_status: Some(Some(volume.status.clone())),
+            ..Default::default()
+        };
+        if !volumes::update_if(
+            &state.db,
+            &volume.id,
+            &[vol_states::AVAILABLE, vol_states::IN_USE],
+            &changes,
+        )
+        .await?
+        {
+            return Err(refused());
+        }
+    }
+    let request = SchedulerRequest::RetypeVolume {
+        volume_id: volume.id.clone(),
+        new_type: TypeSpec {
+            id: t.id.clone(),
+            name: t.name.clone(),
+            extra_specs: t.extra_specs.clone(),
+        },
+        migration_policy: migration_policy.to_string(),
+    };
+    if let Err(e) = rpc::cast_scheduler(state.bus.as_ref(), ctx.bus_context(), &request).await {
+        tracing::error!("Volume {}: no volume scheduler answered ({e})", volume.id);
+        let back = volumes::Changes {
+            status: Some(volume.status.clone()),
+            previous_status: Some(None),
+            ..Default::default()
+        };
+        volumes::update_if(&state.db, &volume.id, &[vol_states::RETYPING], &back).await?;
+    }
+    Ok(())
+}

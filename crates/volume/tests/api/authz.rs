@@ -149,6 +149,13 @@ async fn every_endpoint_as_anonymous_other_project_and_reader() {
         (
             Method::POST,
             format!("/v3/volumes/{vol}/action"),
+            Some(json!({"os-retype": {"new_type": "t"}})),
+            NOT_FOUND,
+            FORBIDDEN,
+        ),
+        (
+            Method::POST,
+            format!("/v3/volumes/{vol}/action"),
             Some(json!({"os-force_delete": {}})),
             NOT_FOUND,
             FORBIDDEN,

@@ -10,6 +10,7 @@ mod support;
 mod authz;
 mod backends;
 mod file_backend;
+mod recovery;
 mod services;
 mod snapshots;
 mod types;

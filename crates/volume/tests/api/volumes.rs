@@ -878,3 +878,99 @@ async fn copies_stay_on_the_source_backend() {
         "Invalid input received: Volume size '1'GB cannot be smaller than the snapshot size 2GB. They must be >= original snapshot size."
     );
 }
+
+#[tokio::test]
+async fn retype_in_place_or_not_at_all() {
+    let cloud = Cloud::with_backends().await;
+    let (_, _, member) = cloud.member("ria").await;
+    for (name, backend) in [("one", "fake-1"), ("one-too", "fake-1"), ("two", "fake-2")] {
+        let r = cloud.call(Method::POST, "/v3/types", &cloud.admin, Some(json!({"volume_type": {"name": name, "extra_specs": {"volume_backend_name": backend}}}))).await;
+        assert_eq!(r.status, StatusCode::OK);
+    }
+    let id = cloud
+        .volume(
+            &member,
+            json!({"volume": {"size": 1, "volume_type": "one"}}),
+        )
+        .await;
+    let action = format!("/v3/volumes/{id}/action");
+    // Same backend: done in place.
+    let r = cloud
+        .call(
+            Method::POST,
+            &action,
+            &member,
+            Some(json!({"os-retype": {"new_type": "one-too"}})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.body);
+    let mut shown = serde_json::Value::Null;
+    for _ in 0..200 {
+        shown = cloud
+            .call(Method::GET, &format!("/v3/volumes/{id}"), &member, None)
+            .await
+            .body;
+        if shown["volume"]["volume_type"] == "one-too" && shown["volume"]["status"] == "available" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert_eq!(shown["volume"]["volume_type"], "one-too");
+    assert_eq!(shown["volume"]["status"], "available");
+    // Another backend would need a migration: the volume stays as it was.
+    let r = cloud
+        .call(
+            Method::POST,
+            &action,
+            &member,
+            Some(json!({"os-retype": {"new_type": "two", "migration_policy": "on-demand"}})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::ACCEPTED);
+    let back = cloud.wait_volume(&id, "available").await;
+    assert_eq!(back["volume_type"], "one-too");
+    // Bad requests.
+    let same = cloud
+        .call(
+            Method::POST,
+            &action,
+            &member,
+            Some(json!({"os-retype": {"new_type": "one-too"}})),
+        )
+        .await;
+    assert_eq!(same.status, StatusCode::BAD_REQUEST);
+    assert!(same.body["badRequest"]["message"]
+        .as_str()
+        .is_some_and(|m| m.starts_with("Invalid volume: Retype needs volume")));
+    let unknown = cloud
+        .call(
+            Method::POST,
+            &action,
+            &member,
+            Some(json!({"os-retype": {"new_type": "nope"}})),
+        )
+        .await;
+    assert_eq!(unknown.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        unknown.body["badRequest"]["message"],
+        "Invalid input received: Invalid volume_type passed: nope."
+    );
+    let policy = cloud
+        .call(
+            Method::POST,
+            &action,
+            &member,
+            Some(json!({"os-retype": {"new_type": "one", "migration_policy": "always"}})),
+        )
+        .await;
+    assert_eq!(policy.status, StatusCode::BAD_REQUEST);
+    let missing = cloud
+        .call(
+            Method::POST,
+            &action,
+            &member,
+            Some(json!({"os-retype": {}})),
+        )
+        .await;
+    assert_eq!(missing.status, StatusCode::BAD_REQUEST);
+}
