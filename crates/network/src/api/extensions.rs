@@ -23,6 +23,7 @@ pub const EXTENSIONS: &[(&str, &str, &str)] = &[
     ("binding", "Port Binding", "Expose port bindings of a virtual port to external application"),
     ("dns-integration", "DNS Integration", "Provides integration with DNS."),
     ("external-net", "Neutron external network", "Adds external network attribute to network resource."),
+    ("fip-port-details", "Floating IP Port Details Extension", "Add port_details attribute to Floating IP resource"),
     ("ext-gw-mode", "Neutron L3 Configurable external gateway mode", "Extension of the router abstraction for specifying whether SNAT should occur on the external gateway"),
     ("extraroute", "Neutron Extra Route", "Extra routes configuration for L3 router"),
     ("extraroute-atomic", "Atomically add/remove extra routes", "Edit extra routes of a router on server side by atomically adding/removing extra routes"),

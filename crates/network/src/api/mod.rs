@@ -6,6 +6,7 @@
 pub mod availability_zones;
 pub mod body;
 pub mod extensions;
+pub mod floatingips;
 pub mod ip_availability;
 pub mod networks;
 pub mod ports;
@@ -40,6 +41,7 @@ pub fn router(state: State, validator: SharedValidator, identity_url: &str) -> R
         .merge(subnets::routes())
         .merge(ports::routes())
         .merge(routers::routes())
+        .merge(floatingips::routes())
         .merge(security_groups::routes())
         .merge(quotas::routes())
         .merge(ip_availability::routes())

@@ -23,6 +23,7 @@ pub const COLLECTIONS: &[(&str, &str)] = &[
     ("ports", "port"),
     ("security-groups", "security_group"),
     ("routers", "router"),
+    ("floatingips", "floatingip"),
 ];
 
 pub const MAX_TAG_LEN: usize = 255;
@@ -80,6 +81,7 @@ pub async fn resource_target(
             .await?
             .1),
         "routers" => Ok(super::routers::visible_router(state, ctx, id).await?.1),
+        "floatingips" => Ok(super::floatingips::visible_fip(state, ctx, id).await?.1),
         _ => Err(NeutronError::http_not_found()),
     }
 }
@@ -97,7 +99,7 @@ async fn may_change(
 
 async fn bump(tx: &mut db::Tx, collection: &str, id: &str) -> NeutronResult<()> {
     let table = match collection {
-        "networks" | "subnets" | "ports" | "routers" => collection,
+        "networks" | "subnets" | "ports" | "routers" | "floatingips" => collection,
         "security-groups" => "security_groups",
         _ => return Ok(()),
     };

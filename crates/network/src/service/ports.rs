@@ -680,6 +680,7 @@ pub async fn delete(
                     format!("Port {id} cannot be deleted directly via the port API: has device owner {}.", p.device_owner),
                 ));
             }
+            crate::db::floatingips::release_port(tx, id).await?;
             ports::delete(tx, id).await
         })
     })

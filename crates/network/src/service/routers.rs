@@ -143,8 +143,9 @@ async fn check_new_subnets(tx: &mut Tx, r: &Router, new: &[Subnet]) -> NeutronRe
     Ok(())
 }
 
-/// A network port the L3 plugin creates: no security groups, addresses as asked.
-fn service_port(
+/// A network port the L3 plugin creates (gateway, interface, floating IP): no security
+/// groups, addresses as asked.
+pub fn service_port(
     project_id: &str,
     network_id: &str,
     owner: &str,
