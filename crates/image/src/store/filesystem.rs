@@ -105,24 +105,147 @@ impl Store for FilesystemStore {
 /// page cache. (The download benchmark in benches/image.sh measures the difference.)
 fn read_stream(file: std::fs::File, start: u64, count: u64) -> ByteStream {
     let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(READ_AHEAD);
-    tokio::task::spawn_blocking(move || {
-        let end = start + count;
-        let mut offset = start;
-        while offset < end {
-            let len = (end - offset).min(READ_CHUNK as u64) as usize;
-            let chunk = map_chunk(&file, offset, len);
-            let stop = chunk.is_err();
-            offset += len as u64;
-            if tx.blocking_send(chunk).is_err() || stop {
-                return;
-            }
-        }
-    });
+    tokio::task::spawn_blocking(move || send_chunks(&file, start, start + count, tx));
     futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|item| (item, rx)) }).boxed()
 }
 
+/// The reader of [`read_stream`]. Chunks that were not in the page cache when the download
+/// came to them are read in for this download only: once the socket is done with one, its
+/// pages are dropped from the cache again (drop-behind), so that streaming an image does not
+/// push a gigabyte of other data out of memory, and so that the next chunks are read into
+/// the memory just freed. Chunks that were cached already (an image downloaded again while
+/// still in memory) are left cached.
+fn send_chunks(file: &std::fs::File, start: u64, end: u64, tx: tokio::sync::mpsc::Sender<std::io::Result<Bytes>>) {
+    let (sent_tx, sent_rx) = std::sync::mpsc::channel::<(u64, usize)>();
+    let mut survey = Survey::new(start, end);
+    let mut offset = start;
+    while offset < end {
+        for (at, len) in sent_rx.try_iter() {
+            drop_from_cache(file, at, len);
+        }
+        let len = (end - offset).min(READ_CHUNK as u64) as usize;
+        let cached = survey.next_was_cached(file);
+        let chunk = map_chunk(file, offset, len).map(|map| {
+            if cached {
+                Bytes::from_owner(map)
+            } else {
+                Bytes::from_owner(SentChunk { map: Some(map), offset, len, sent: sent_tx.clone() })
+            }
+        });
+        let stop = chunk.is_err();
+        offset += len as u64;
+        if tx.blocking_send(chunk).is_err() || stop {
+            break;
+        }
+    }
+    // The stream ends here; the last chunks may still be on their way to the client (or held
+    // by a consumer that collects the whole body), so their pages are dropped as they come
+    // back, for as long as they keep coming.
+    drop(tx);
+    drop(sent_tx);
+    while let Ok((at, len)) = sent_rx.recv_timeout(SENT_WAIT) {
+        drop_from_cache(file, at, len);
+    }
+}
+
+/// How long the reader waits for the next chunk in flight to be sent, after the last one was
+/// read; a client stalled for longer leaves those pages cached.
+const SENT_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Whether the chunks of a download were in the page cache before it began. Each chunk is
+/// looked up [`SURVEY_AHEAD`] chunks before it is mapped: further than the kernel reads ahead
+/// of a mapping, so the download's own readahead does not count as cached.
+struct Survey {
+    cached: std::collections::VecDeque<bool>,
+    next: u64,
+    end: u64,
+    pages: Vec<u8>,
+}
+
+/// Chunks looked up ahead of the one being mapped (64 MiB).
+const SURVEY_AHEAD: usize = 16;
+
+impl Survey {
+    fn new(start: u64, end: u64) -> Self {
+        Survey { cached: std::collections::VecDeque::with_capacity(SURVEY_AHEAD + 1), next: start, end, pages: Vec::new() }
+    }
+
+    /// Whether the next chunk was cached when it was looked up.
+    fn next_was_cached(&mut self, file: &std::fs::File) -> bool {
+        while self.cached.len() <= SURVEY_AHEAD && self.next < self.end {
+            let len = (self.end - self.next).min(READ_CHUNK as u64) as usize;
+            let cached = in_page_cache(file, self.next, len, &mut self.pages);
+            self.cached.push_back(cached);
+            self.next += len as u64;
+        }
+        self.cached.pop_front().unwrap_or(true)
+    }
+}
+
+/// Whether every page of `len` bytes of `file` at `offset` is in the page cache (`mincore`
+/// on a mapping that is never read). True when that cannot be told: nothing is dropped then.
+fn in_page_cache(file: &std::fs::File, offset: u64, len: usize, pages: &mut Vec<u8>) -> bool {
+    // SAFETY: sysconf has no preconditions.
+    #[allow(unsafe_code)]
+    let page = match unsafe { libc::sysconf(libc::_SC_PAGESIZE) } {
+        p if p > 0 => p as u64,
+        _ => return true,
+    };
+    let aligned = offset - offset % page;
+    let span = (offset - aligned) as usize + len;
+    // SAFETY: the mapping is only passed to mincore, never read, so a file changing under it
+    // cannot be observed through it.
+    #[allow(unsafe_code)]
+    let Ok(map) = (unsafe { memmap2::MmapOptions::new().offset(aligned).len(span).map(file) }) else {
+        return true;
+    };
+    pages.clear();
+    pages.resize(span.div_ceil(page as usize), 0);
+    // SAFETY: the address is the page-aligned start of a live mapping of `span` bytes, and
+    // `pages` has one byte per page of it, as mincore(2) requires.
+    #[allow(unsafe_code)]
+    let rc = unsafe { libc::mincore(map.as_ptr() as *mut libc::c_void, span, pages.as_mut_ptr()) };
+    rc != 0 || pages.iter().all(|p| p & 1 == 1)
+}
+
+/// Drops the page cache of a range this download read in (pages still mapped elsewhere, say
+/// by a concurrent download of the same image, stay).
+fn drop_from_cache(file: &std::fs::File, offset: u64, len: usize) {
+    use std::os::fd::AsRawFd;
+    let (Ok(offset), Ok(len)) = (i64::try_from(offset), i64::try_from(len)) else {
+        return;
+    };
+    // SAFETY: posix_fadvise only takes a descriptor, which `file` keeps open, and numbers.
+    #[allow(unsafe_code)]
+    unsafe {
+        libc::posix_fadvise(file.as_raw_fd(), offset, len, libc::POSIX_FADV_DONTNEED);
+    }
+}
+
+/// A mapped chunk read in for this download: once the socket has sent it and dropped it, it
+/// is unmapped and its range goes back to the reader to be dropped from the cache.
+struct SentChunk {
+    map: Option<memmap2::Mmap>,
+    offset: u64,
+    len: usize,
+    sent: std::sync::mpsc::Sender<(u64, usize)>,
+}
+
+impl AsRef<[u8]> for SentChunk {
+    fn as_ref(&self) -> &[u8] {
+        self.map.as_deref().unwrap_or_default()
+    }
+}
+
+impl Drop for SentChunk {
+    fn drop(&mut self) {
+        self.map.take();
+        let _ = self.sent.send((self.offset, self.len));
+    }
+}
+
 /// Maps `len` bytes of `file` at `offset`, read in from disk before it returns.
-fn map_chunk(file: &std::fs::File, offset: u64, len: usize) -> std::io::Result<Bytes> {
+fn map_chunk(file: &std::fs::File, offset: u64, len: usize) -> std::io::Result<memmap2::Mmap> {
     if file.metadata()?.len() < offset + len as u64 {
         return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "image file is shorter than recorded"));
     }
@@ -134,7 +257,7 @@ fn map_chunk(file: &std::fs::File, offset: u64, len: usize) -> std::io::Result<B
     // above, so the mapping covers existing bytes only.
     #[allow(unsafe_code)]
     let map = unsafe { options.map(file)? };
-    Ok(Bytes::from_owner(map))
+    Ok(map)
 }
 
 struct FileWriter {
@@ -232,6 +355,78 @@ mod tests {
         store.delete("a1").await.unwrap();
         store.delete("a1").await.unwrap();
         assert!(matches!(store.read("a1", None).await, Err(StoreError::NotFound(_))));
+    }
+
+    /// A committed image of `len` bytes that are not all alike, so misplaced chunks show.
+    async fn stored(store: &FilesystemStore, id: &str, len: usize) -> Vec<u8> {
+        let data: Vec<u8> = (0..len).map(|i| (i % 251) as u8 ^ (i / 65_536) as u8).collect();
+        let mut w = store.begin(id).await.unwrap();
+        w.write(Bytes::copy_from_slice(&data)).await.unwrap();
+        w.commit().await.unwrap();
+        data
+    }
+
+    #[tokio::test]
+    async fn downloads_across_chunks_concurrently_and_of_a_deleted_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FilesystemStore::open("file", dir.path()).unwrap();
+        let data = stored(&store, "big", 2 * READ_CHUNK + 12_345).await;
+        let (a, b) = tokio::join!(read_all(&store, "big", None), read_all(&store, "big", None));
+        assert!(a == data && b == data, "two downloads at once both get every byte");
+        let (first, last) = (READ_CHUNK as u64 - 100, 2 * READ_CHUNK as u64 + 50);
+        let range = read_all(&store, "big", Some(ByteRange { first, last })).await;
+        assert!(range == data[first as usize..=last as usize], "a range across chunk boundaries");
+
+        // Deleted while being downloaded: the open file is read to the end.
+        let mut s = store.read("big", None).await.unwrap();
+        let mut out = s.next().await.unwrap().unwrap().to_vec();
+        store.delete("big").await.unwrap();
+        assert_eq!(store.size("big").await.unwrap(), None);
+        while let Some(chunk) = s.next().await {
+            out.extend_from_slice(&chunk.unwrap());
+        }
+        assert!(out == data, "a download outlives the deletion of its file");
+    }
+
+    /// Whether `file` is wholly in the page cache, polled for a while: the reader drops the
+    /// last chunks' pages just after the stream ends.
+    async fn cached_after_a_while(path: &Path, len: usize, want: bool) -> bool {
+        let file = std::fs::File::open(path).unwrap();
+        let mut pages = Vec::new();
+        for _ in 0..100 {
+            let cached = in_page_cache(&file, 0, len, &mut pages);
+            if cached == want {
+                return cached;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        in_page_cache(&file, 0, len, &mut pages)
+    }
+
+    #[tokio::test]
+    async fn a_download_drops_from_the_cache_only_what_it_read_in() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FilesystemStore::open("file", dir.path()).unwrap();
+        let len = 2 * READ_CHUNK + 4096;
+        let data = stored(&store, "img", len).await;
+        let path = dir.path().join("img");
+
+        // Cached before (just written): still cached after, and every byte is right.
+        assert!(read_all(&store, "img", None).await == data);
+        assert!(cached_after_a_while(&path, len, true).await, "a cached image stays cached");
+
+        // Not cached before: read in for the download, and dropped behind it. (File systems
+        // that keep everything in memory, tmpfs, cannot drop it: nothing to check there.)
+        let file = std::fs::File::open(&path).unwrap();
+        drop_from_cache(&file, 0, len);
+        if in_page_cache(&file, 0, len, &mut Vec::new()) {
+            return;
+        }
+        assert!(read_all(&store, "img", None).await == data);
+        assert!(!cached_after_a_while(&path, len, false).await, "what the download read in is dropped after it");
+        // A range download starting mid-page reads and drops the same way.
+        let range = read_all(&store, "img", Some(ByteRange { first: 10, last: READ_CHUNK as u64 + 9 })).await;
+        assert!(range == data[10..READ_CHUNK + 10]);
     }
 
     #[tokio::test]
