@@ -7,6 +7,7 @@ pub mod caller;
 pub mod input;
 pub mod microversion;
 pub mod pools;
+pub mod qos_specs;
 pub mod query;
 pub mod quota_sets;
 pub mod services;
@@ -53,6 +54,7 @@ pub fn router(state: State, validator: SharedValidator, identity_url: &str) -> R
         .merge(services::routes())
         .merge(quota_sets::routes())
         .merge(pools::routes())
+        .merge(qos_specs::routes())
         .layer(axum::middleware::from_fn(microversion::negotiate))
         .layer(axum::middleware::from_fn(move |req, next| {
             require_token(validator.clone(), www.clone(), req, next)

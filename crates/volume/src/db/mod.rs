@@ -4,6 +4,7 @@
 
 pub mod metadata;
 pub mod pools;
+pub mod qos;
 pub mod quotas;
 pub mod schema;
 pub mod services;

@@ -31,6 +31,13 @@ pub const MIGRATIONS: &[Migration] = &[Migration {
         "CREATE TABLE quotas (project_id VARCHAR(255) NOT NULL, resource VARCHAR(255) NOT NULL, hard_limit BIGINT NOT NULL, PRIMARY KEY (project_id, resource))",
         "CREATE TABLE quota_classes (class_name VARCHAR(255) NOT NULL, resource VARCHAR(255) NOT NULL, hard_limit BIGINT NOT NULL, PRIMARY KEY (class_name, resource))",
     ],
+}, Migration {
+    version: 2,
+    name: "qos specs",
+    statements: &[
+        "CREATE TABLE qos_specs (id VARCHAR(36) PRIMARY KEY, name VARCHAR(255) NOT NULL, consumer VARCHAR(32) NOT NULL, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, CONSTRAINT qos_specs_name UNIQUE (name))",
+        "CREATE TABLE qos_specs_keys (qos_specs_id VARCHAR(36) NOT NULL, spec_key VARCHAR(255) NOT NULL, spec_value TEXT NOT NULL, PRIMARY KEY (qos_specs_id, spec_key))",
+    ],
 }];
 
 #[cfg(test)]

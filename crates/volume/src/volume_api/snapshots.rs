@@ -143,10 +143,12 @@ pub async fn create(
             None,
         )
         .await?;
+        return snapshots::get(&state.db, &snap.id)
+            .await?
+            .ok_or_else(|| not_found(&snap.id));
     }
-    snapshots::get(&state.db, &snap.id)
-        .await?
-        .ok_or_else(|| not_found(&snap.id))
+    // The record as created, as Cinder answers.
+    Ok(snap)
 }
 
 /// Deletes a snapshot: it must be `available` or `error` unless `force`.

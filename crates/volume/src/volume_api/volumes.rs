@@ -280,14 +280,16 @@ pub async fn create(
             &volumes::Changes::status(vol_states::ERROR),
         )
         .await?;
+        return volumes::get(&state.db, &volume.id)
+            .await?
+            .ok_or_else(|| not_found(&volume.id));
     }
     tracing::info!(
         "Create volume request issued successfully. volume_id: {}",
         volume.id
     );
-    volumes::get(&state.db, &volume.id)
-        .await?
-        .ok_or_else(|| not_found(&volume.id))
+    // The record as created, as Cinder answers (the flow may already be further along).
+    Ok(volume)
 }
 
 /// Deletes a volume (Cinder's `delete`): refused while attached, migrating, in a group or

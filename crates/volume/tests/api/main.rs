@@ -10,6 +10,7 @@ mod support;
 mod authz;
 mod backends;
 mod file_backend;
+mod qos_specs;
 mod recovery;
 mod services;
 mod snapshots;
