@@ -503,6 +503,9 @@ section! {
         enable_snat_by_default: bool = true,
         /// Most static routes per router (Neutron's max_routes).
         max_routes: u32 = 30,
+        /// Seconds without a heartbeat after which an agent is shown dead (Neutron's
+        /// agent_down_time).
+        agent_down_time: u32 = 75,
         /// Networks per project; -1 is unlimited (Neutron's [QUOTAS] quota_network).
         quota_network: i64 = 100,
         /// Subnets per project (quota_subnet).

@@ -159,6 +159,18 @@ pub const DEFAULT_RULES: &[(&str, &str)] = &[
     ("get_floatingip", "rule:admin_only or (role:reader and project_id:%(project_id)s)"),
     ("update_floatingip", ADMIN_OR_MEMBER),
     ("delete_floatingip", ADMIN_OR_MEMBER),
+    // Agents and their schedulers.
+    ("get_agent", ADMIN),
+    ("update_agent", ADMIN),
+    ("delete_agent", ADMIN),
+    ("create_dhcp-network", ADMIN),
+    ("get_dhcp-networks", ADMIN),
+    ("delete_dhcp-network", ADMIN),
+    ("get_dhcp-agents", ADMIN),
+    ("create_l3-router", ADMIN),
+    ("get_l3-routers", ADMIN),
+    ("delete_l3-router", ADMIN),
+    ("get_l3-agents", ADMIN),
 ];
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 //! ([`NetworkService::authorize`], attribute rules included) → service layer → view (fields
 //! the caller may not see are dropped) → JSON.
 
+pub mod agents;
 pub mod availability_zones;
 pub mod body;
 pub mod extensions;
@@ -42,6 +43,7 @@ pub fn router(state: State, validator: SharedValidator, identity_url: &str) -> R
         .merge(ports::routes())
         .merge(routers::routes())
         .merge(floatingips::routes())
+        .merge(agents::routes())
         .merge(security_groups::routes())
         .merge(quotas::routes())
         .merge(ip_availability::routes())

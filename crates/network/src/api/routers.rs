@@ -76,8 +76,9 @@ const READ_ONLY: &[&str] = &[
     "tags",
 ];
 
-/// A router as Neutron shows it; `gw_ips` are its gateway port's addresses.
-pub fn view(r: &RouterRow, gw_ips: &[(String, String)]) -> Map<String, Value> {
+/// A router as Neutron shows it; `gw_ips` are its gateway port's addresses, `zones` those of
+/// the L3 agents hosting it.
+pub fn view(r: &RouterRow, gw_ips: &[(String, String)], zones: &[String]) -> Map<String, Value> {
     let gateway = match &r.gw_network_id {
         Some(net) => json!({
             "network_id": net,
@@ -97,7 +98,7 @@ pub fn view(r: &RouterRow, gw_ips: &[(String, String)]) -> Map<String, Value> {
         "external_gateway_info": gateway,
         "routes": r.routes.iter().map(|(d, n)| json!({"destination": d, "nexthop": n})).collect::<Vec<_>>(),
         "availability_zone_hints": r.availability_zone_hints,
-        "availability_zones": [],
+        "availability_zones": zones,
         "distributed": false,
         "ha": false,
         "flavor_id": Value::Null,
@@ -112,15 +113,16 @@ pub fn view(r: &RouterRow, gw_ips: &[(String, String)]) -> Map<String, Value> {
     }
 }
 
-async fn full_view(state: &State, r: &RouterRow) -> NeutronResult<Map<String, Value>> {
+pub async fn full_view(state: &State, r: &RouterRow) -> NeutronResult<Map<String, Value>> {
     let mut tx = db::read(&state.db).await?;
     let ips = svc::gateway_ips(&mut tx, r).await?;
-    Ok(view(r, &ips))
+    let zones = crate::service::agents::router_zones(&mut tx, &r.id).await?;
+    Ok(view(r, &ips, &zones))
 }
 
 /// The policy target of a router: its attributes.
 pub fn target(r: &RouterRow) -> Value {
-    Value::Object(view(r, &[]))
+    Value::Object(view(r, &[], &[]))
 }
 
 /// The router and its policy target if the caller may see it, else 404.
@@ -157,7 +159,8 @@ async fn list(
         let t = target(&r);
         if state.allowed(&ctx, "get_router", &t) {
             let ips = svc::gateway_ips(&mut tx, &r).await?;
-            let mut v = view(&r, &ips);
+            let zones = crate::service::agents::router_zones(&mut tx, &r.id).await?;
+            let mut v = view(&r, &ips, &zones);
             state.hide_attributes(&ctx, "router", &t, &mut v);
             views.push(v);
         }

@@ -14,6 +14,7 @@
 //! line: a violation aborts the transaction and [`write`] runs it again from the start, where
 //! the explicit checks answer the client with Neutron's 409.
 
+pub mod agents;
 pub mod floatingips;
 pub mod networks;
 pub mod ports;

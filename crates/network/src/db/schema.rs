@@ -73,4 +73,34 @@ pub const MIGRATIONS: &[Migration] = &[Migration {
         "CREATE INDEX floatingips_router ON floatingips (router_id)",
         "CREATE UNIQUE INDEX floatingips_fixed ON floatingips (floating_network_id, fixed_port_id, fixed_ip_address)",
     ],
+}, Migration {
+    version: 6,
+    name: "agents and their DHCP network and L3 router bindings",
+    statements: &[
+        "CREATE TABLE agents (id VARCHAR(36) PRIMARY KEY, agent_type VARCHAR(255) NOT NULL, agent_binary VARCHAR(255) NOT NULL, topic VARCHAR(255) NOT NULL, host VARCHAR(255) NOT NULL, availability_zone VARCHAR(255), admin_state_up BIGINT NOT NULL, description VARCHAR(255) NOT NULL, configurations VARCHAR(4000) NOT NULL, created_at BIGINT NOT NULL, started_at BIGINT NOT NULL, heartbeat_timestamp BIGINT NOT NULL)",
+        "CREATE UNIQUE INDEX agents_type_host ON agents (agent_type, host)",
+        "CREATE TABLE network_dhcp_agent_bindings (network_id VARCHAR(36) NOT NULL, agent_id VARCHAR(36) NOT NULL, PRIMARY KEY (network_id, agent_id))",
+        "CREATE INDEX network_dhcp_agent_bindings_agent ON network_dhcp_agent_bindings (agent_id)",
+        "CREATE TABLE router_l3_agent_bindings (router_id VARCHAR(36) NOT NULL, agent_id VARCHAR(36) NOT NULL, PRIMARY KEY (router_id, agent_id))",
+        "CREATE INDEX router_l3_agent_bindings_agent ON router_l3_agent_bindings (agent_id)",
+    ],
 }];
+
+#[cfg(test)]
+mod tests {
+    use super::MIGRATIONS;
+
+    /// Two steps with one version would silently skip the second on a fresh database.
+    #[test]
+    fn versions_are_unique() {
+        let mut seen = std::collections::HashSet::new();
+        for m in MIGRATIONS {
+            assert!(
+                seen.insert(m.version),
+                "migration version {} ({}) is used twice",
+                m.version,
+                m.name
+            );
+        }
+    }
+}

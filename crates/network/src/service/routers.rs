@@ -329,6 +329,7 @@ pub async fn create(svc: &NetworkService, req: RouterCreate) -> NeutronResult<Ro
             };
             set_gateway(svc, tx, &mut r, req.gateway.as_ref()).await?;
             routers::insert(tx, &r).await?;
+            crate::service::agents::auto_schedule_router(svc, tx, &id).await?;
             if !req.tags.is_empty() {
                 tags::replace(tx, "routers", &id, &req.tags).await?;
             }
@@ -421,6 +422,7 @@ pub async fn delete(svc: &NetworkService, id: &str, check: Check<'_>) -> Neutron
                 ));
             }
             set_gateway(svc, tx, &mut r, None).await?;
+            crate::db::agents::unbind_all(tx, crate::db::agents::Binding::L3Router, id).await?;
             routers::delete(tx, id).await
         })
     })

@@ -5,6 +5,7 @@
 #[path = "../../../identity/tests/api/support/mod.rs"]
 mod identity_support;
 
+mod agents;
 mod floatingips;
 mod networks;
 mod policy;

@@ -1,0 +1,260 @@
+//! Agents: registered and kept alive by their heartbeats ([`crate::rpc::AgentState`] on
+//! [`crate::rpc::TOPIC_REPORTS`], handled by [`report_state`]), shown `alive` while the last
+//! heartbeat is younger than `[network] agent_down_time`; the networks DHCP agents serve and
+//! the routers L3 agents host, scheduled by hand (Neutron's dhcp_agent_scheduler and
+//! l3_agent_scheduler) or, for new routers, to the alive L3 agent hosting the fewest.
+
+use crate::db::agents::{self, Agent, Binding, AGENT_TYPE_DHCP, AGENT_TYPE_L3};
+use crate::db::{self, Bind, Cols, Tx};
+use crate::error::{NeutronError, NeutronResult};
+use crate::rpc::AgentState;
+use crate::NetworkService;
+
+#[derive(Debug, Clone, Default)]
+pub struct AgentUpdate {
+    pub admin_state_up: Option<bool>,
+    pub description: Option<String>,
+}
+
+/// Whether the agent's last heartbeat is recent enough (`now` in epoch microseconds).
+pub fn is_alive(agent_down_time: u32, a: &Agent, now: i64) -> bool {
+    let down_after = i64::from(agent_down_time) * 1_000_000;
+    now.saturating_sub(a.heartbeat_timestamp) <= down_after
+}
+
+/// An agent's heartbeat: registers it on first report (enabled, as Neutron's
+/// enable_new_agents), else refreshes what it reports and its heartbeat time.
+pub async fn report_state(svc: &NetworkService, state: &AgentState) -> NeutronResult<Agent> {
+    db::write(&svc.db, |tx, _| {
+        Box::pin(async move {
+            let now = monostack_common::time::now_micros();
+            match agents::by_type_host(tx, &state.agent_type, &state.host).await? {
+                Some(mut a) => {
+                    a.binary = state.binary.clone();
+                    a.topic = state.topic.clone();
+                    a.availability_zone = state.availability_zone.clone();
+                    a.configurations = state.configurations.clone();
+                    a.heartbeat_timestamp = now.max(a.heartbeat_timestamp);
+                    agents::save(tx, &a).await?;
+                    Ok(a)
+                }
+                None => {
+                    let a = Agent {
+                        id: uuid::Uuid::new_v4().to_string(),
+                        agent_type: state.agent_type.clone(),
+                        binary: state.binary.clone(),
+                        topic: state.topic.clone(),
+                        host: state.host.clone(),
+                        availability_zone: state.availability_zone.clone(),
+                        admin_state_up: true,
+                        description: String::new(),
+                        configurations: state.configurations.clone(),
+                        created_at: now,
+                        started_at: now,
+                        heartbeat_timestamp: now,
+                    };
+                    agents::insert(tx, &a).await?;
+                    Ok(a)
+                }
+            }
+        })
+    })
+    .await
+}
+
+pub async fn update(svc: &NetworkService, id: &str, req: AgentUpdate) -> NeutronResult<Agent> {
+    db::write(&svc.db, |tx, _| {
+        let req = &req;
+        Box::pin(async move {
+            let mut a = agents::must_get(tx, id).await?;
+            if let Some(v) = req.admin_state_up {
+                a.admin_state_up = v;
+            }
+            if let Some(v) = &req.description {
+                a.description = v.clone();
+            }
+            agents::save(tx, &a).await?;
+            Ok(a)
+        })
+    })
+    .await
+}
+
+pub async fn delete(svc: &NetworkService, id: &str) -> NeutronResult<()> {
+    db::write(&svc.db, |tx, _| {
+        Box::pin(async move {
+            agents::must_get(tx, id).await?;
+            agents::delete(tx, id).await
+        })
+    })
+    .await
+}
+
+/// The agent if it may take `kind` resources (its type, enabled), else Neutron's 404.
+async fn schedulable(tx: &mut Tx, kind: Binding, agent_id: &str) -> NeutronResult<Agent> {
+    let a = agents::must_get(tx, agent_id).await?;
+    match kind {
+        Binding::DhcpNetwork if a.agent_type != AGENT_TYPE_DHCP || !a.admin_state_up => {
+            Err(NeutronError::not_found(
+                "InvalidDHCPAgent",
+                format!("Agent {agent_id} is not a valid DHCP Agent or has been disabled."),
+            ))
+        }
+        Binding::L3Router if a.agent_type != AGENT_TYPE_L3 || !a.admin_state_up => {
+            Err(NeutronError::not_found(
+                "InvalidL3Agent",
+                format!("Agent {agent_id} is not a L3 Agent or has been disabled"),
+            ))
+        }
+        _ => Ok(a),
+    }
+}
+
+/// Schedules a network to a DHCP agent or a router to an L3 agent by hand.
+pub async fn schedule(
+    svc: &NetworkService,
+    kind: Binding,
+    agent_id: &str,
+    resource_id: &str,
+) -> NeutronResult<()> {
+    db::write(&svc.db, |tx, _| {
+        Box::pin(async move {
+            schedulable(tx, kind, agent_id).await?;
+            let bound = agents::agents_of(tx, kind, resource_id).await?;
+            match kind {
+                Binding::DhcpNetwork => {
+                    crate::db::networks::must_get(tx, resource_id).await?;
+                    if bound.iter().any(|a| a == agent_id) {
+                        return Err(NeutronError::conflict(
+                            "NetworkHostedByDHCPAgent",
+                            format!("The network {resource_id} has been already hosted by the DHCP Agent {agent_id}."),
+                        ));
+                    }
+                }
+                Binding::L3Router => {
+                    crate::db::routers::must_get(tx, resource_id).await?;
+                    if bound.iter().any(|a| a == agent_id) {
+                        return Ok(());
+                    }
+                    // A legacy router lives on one L3 agent.
+                    if let Some(other) = bound.first() {
+                        return Err(NeutronError::conflict(
+                            "RouterHostedByL3Agent",
+                            format!("The router {resource_id} has been already hosted by the L3 Agent {other}."),
+                        ));
+                    }
+                }
+            }
+            agents::bind(tx, kind, resource_id, agent_id).await
+        })
+    })
+    .await
+}
+
+/// Removes a network from a DHCP agent or a router from an L3 agent (409 when not there).
+pub async fn unschedule(
+    svc: &NetworkService,
+    kind: Binding,
+    agent_id: &str,
+    resource_id: &str,
+) -> NeutronResult<()> {
+    db::write(&svc.db, |tx, _| {
+        Box::pin(async move {
+            agents::must_get(tx, agent_id).await?;
+            if agents::unbind(tx, kind, resource_id, agent_id).await? {
+                return Ok(());
+            }
+            Err(match kind {
+                Binding::DhcpNetwork => NeutronError::conflict(
+                    "NetworkNotHostedByDhcpAgent",
+                    format!(
+                        "The network {resource_id} is not hosted by the DHCP Agent {agent_id}."
+                    ),
+                ),
+                Binding::L3Router => NeutronError::conflict(
+                    "RouterNotHostedByL3Agent",
+                    format!("The router {resource_id} is not hosted by the L3 Agent {agent_id}."),
+                ),
+            })
+        })
+    })
+    .await
+}
+
+/// Binds a new router to the alive, enabled L3 agent hosting the fewest routers (none when
+/// there is no such agent), inside the router's transaction.
+pub async fn auto_schedule_router(
+    svc: &NetworkService,
+    tx: &mut Tx,
+    router_id: &str,
+) -> NeutronResult<()> {
+    let now = monostack_common::time::now_micros();
+    let candidates = agents::load(
+        tx,
+        Some("agent_type = ? AND admin_state_up = 1"),
+        &[Bind::Text(AGENT_TYPE_L3)],
+    )
+    .await?;
+    let mut best: Option<(i64, String)> = None;
+    let down_time = svc.config.network.agent_down_time;
+    for a in candidates.iter().filter(|a| is_alive(down_time, a, now)) {
+        let load = tx
+            .fetch_optional(
+                "SELECT COUNT(*) AS n FROM router_l3_agent_bindings WHERE agent_id = ?",
+                &[Bind::Text(&a.id)],
+            )
+            .await?
+            .map(|r| r.i("n"))
+            .transpose()?
+            .unwrap_or(0);
+        if best.as_ref().is_none_or(|(n, _)| load < *n) {
+            best = Some((load, a.id.clone()));
+        }
+    }
+    if let Some((_, agent_id)) = best {
+        agents::bind(tx, Binding::L3Router, router_id, &agent_id).await?;
+    }
+    Ok(())
+}
+
+/// The availability zones of the L3 agents hosting a router.
+pub async fn router_zones(tx: &mut Tx, router_id: &str) -> NeutronResult<Vec<String>> {
+    let mut zones = Vec::new();
+    for id in agents::agents_of(tx, Binding::L3Router, router_id).await? {
+        if let Some(z) = agents::get(tx, &id)
+            .await?
+            .and_then(|a| a.availability_zone)
+        {
+            if !zones.contains(&z) {
+                zones.push(z);
+            }
+        }
+    }
+    Ok(zones)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn alive_within_agent_down_time() {
+        let a = Agent {
+            id: "a".into(),
+            agent_type: AGENT_TYPE_L3.into(),
+            binary: "neutron-l3-agent".into(),
+            topic: "l3_agent".into(),
+            host: "h".into(),
+            availability_zone: None,
+            admin_state_up: true,
+            description: String::new(),
+            configurations: serde_json::json!({}),
+            created_at: 0,
+            started_at: 0,
+            heartbeat_timestamp: 1_000_000,
+        };
+        assert!(is_alive(75, &a, 76_000_000));
+        assert!(!is_alive(75, &a, 76_000_001));
+        assert!(!is_alive(0, &a, 1_000_001));
+    }
+}

@@ -1,0 +1,284 @@
+//! Agents: registration and liveness by heartbeat, the admin API, DHCP and L3 scheduling.
+
+use crate::routers::router;
+use crate::subnets::network;
+use crate::Cloud;
+use http::{Method, StatusCode};
+use monostack_network::rpc::AgentState;
+use monostack_network::service::agents::report_state;
+use serde_json::{json, Value};
+
+async fn heartbeat(c: &Cloud, agent_type: &str, binary: &str, topic: &str, host: &str) -> String {
+    let a = report_state(
+        &c.network,
+        &AgentState {
+            agent_type: agent_type.into(),
+            binary: binary.into(),
+            host: host.into(),
+            topic: topic.into(),
+            availability_zone: Some("nova".into()),
+            configurations: json!({"interface_driver": "linuxbridge"}),
+        },
+    )
+    .await
+    .expect("report_state");
+    a.id
+}
+
+#[tokio::test]
+async fn heartbeats_admin_api_and_scheduling() {
+    let c = Cloud::start().await;
+    let (_, alice) = c.member("alice").await;
+    let admin = c.admin.clone();
+    // A router made before any L3 agent is hosted nowhere.
+    let r1 = router(&c, &alice, json!({"name": "r1"})).await;
+    let r1 = r1.body["router"]["id"].as_str().expect("id").to_string();
+    assert_eq!(
+        c.get(&format!("/v2.0/routers/{r1}")).await.body["router"]["availability_zones"],
+        json!([])
+    );
+
+    let dhcp = heartbeat(&c, "DHCP agent", "neutron-dhcp-agent", "dhcp_agent", "net1").await;
+    let l3a = heartbeat(&c, "L3 agent", "neutron-l3-agent", "l3_agent", "net1").await;
+    let l3b = heartbeat(&c, "L3 agent", "neutron-l3-agent", "l3_agent", "net2").await;
+    let lb = heartbeat(
+        &c,
+        "Linux bridge agent",
+        "neutron-linuxbridge-agent",
+        "N/A",
+        "compute1",
+    )
+    .await;
+    // A second heartbeat keeps the agent.
+    assert_eq!(
+        heartbeat(&c, "DHCP agent", "neutron-dhcp-agent", "dhcp_agent", "net1").await,
+        dhcp
+    );
+
+    let l = c.get("/v2.0/agents").await;
+    assert_eq!(l.status, StatusCode::OK, "{}", l.body);
+    let agents = l.body["agents"].as_array().cloned().unwrap_or_default();
+    assert_eq!(agents.len(), 4);
+    let a = agents
+        .iter()
+        .find(|a| a["id"] == dhcp.as_str())
+        .cloned()
+        .unwrap_or(Value::Null);
+    assert_eq!(a["agent_type"], "DHCP agent");
+    assert_eq!(a["binary"], "neutron-dhcp-agent");
+    assert_eq!(a["host"], "net1");
+    assert_eq!(a["alive"], true);
+    assert_eq!(a["admin_state_up"], true);
+    assert_eq!(a["availability_zone"], "nova");
+    assert_eq!(a["configurations"]["interface_driver"], "linuxbridge");
+    assert_eq!(
+        a["heartbeat_timestamp"].as_str().map(str::len),
+        Some(19),
+        "{a}"
+    );
+    let f = c
+        .get("/v2.0/agents?agent_type=L3%20agent&fields=host")
+        .await;
+    assert_eq!(
+        f.body["agents"],
+        json!([{"host": "net1"}, {"host": "net2"}])
+    );
+
+    // Admins only.
+    for (m, path) in [
+        (Method::GET, "/v2.0/agents".to_string()),
+        (Method::GET, format!("/v2.0/agents/{dhcp}")),
+        (Method::DELETE, format!("/v2.0/agents/{lb}")),
+        (Method::GET, format!("/v2.0/agents/{dhcp}/dhcp-networks")),
+        (Method::GET, format!("/v2.0/routers/{r1}/l3-agents")),
+    ] {
+        let r = c.call_as(&alice, m, &path, None).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{path}");
+    }
+
+    // Updates: admin_state_up and description only.
+    let u = c
+        .call(
+            Method::PUT,
+            &format!("/v2.0/agents/{lb}"),
+            Some(json!({"agent": {"admin_state_up": false, "description": "rack 4"}})),
+        )
+        .await;
+    assert_eq!(u.status, StatusCode::OK, "{}", u.body);
+    assert_eq!(u.body["agent"]["admin_state_up"], false);
+    assert_eq!(u.body["agent"]["description"], "rack 4");
+    let u = c
+        .call(
+            Method::PUT,
+            &format!("/v2.0/agents/{lb}"),
+            Some(json!({"agent": {"host": "x"}})),
+        )
+        .await;
+    assert_eq!(u.status, StatusCode::BAD_REQUEST);
+
+    // DHCP scheduling.
+    let net = network(&c, &admin, json!({"name": "n"})).await;
+    let path = format!("/v2.0/agents/{dhcp}/dhcp-networks");
+    let add = c
+        .call(Method::POST, &path, Some(json!({"network_id": net})))
+        .await;
+    assert_eq!(add.status, StatusCode::CREATED, "{}", add.body);
+    let again = c
+        .call(Method::POST, &path, Some(json!({"network_id": net})))
+        .await;
+    assert_eq!(
+        (again.status, again.kind()),
+        (StatusCode::CONFLICT, "NetworkHostedByDHCPAgent")
+    );
+    let wrong = c
+        .call(
+            Method::POST,
+            &format!("/v2.0/agents/{l3a}/dhcp-networks"),
+            Some(json!({"network_id": net})),
+        )
+        .await;
+    assert_eq!(
+        (wrong.status, wrong.kind()),
+        (StatusCode::NOT_FOUND, "InvalidDHCPAgent")
+    );
+    let missing = c
+        .call(
+            Method::POST,
+            &path,
+            Some(json!({"network_id": "9a0b6e5c-4a53-4c48-8d53-2bbf0a6e1d2e"})),
+        )
+        .await;
+    assert_eq!(missing.kind(), "NetworkNotFound");
+    let bad = c.call(Method::POST, &path, Some(json!({}))).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    let nets = c.get(&path).await;
+    assert_eq!(nets.body["networks"][0]["id"], net.as_str());
+    let hosting = c.get(&format!("/v2.0/networks/{net}/dhcp-agents")).await;
+    assert_eq!(hosting.body["agents"][0]["id"], dhcp.as_str());
+    let d = c.call(Method::DELETE, &format!("{path}/{net}"), None).await;
+    assert_eq!(d.status, StatusCode::NO_CONTENT);
+    let d = c.call(Method::DELETE, &format!("{path}/{net}"), None).await;
+    assert_eq!(
+        (d.status, d.kind()),
+        (StatusCode::CONFLICT, "NetworkNotHostedByDhcpAgent")
+    );
+
+    // L3 scheduling by hand: one agent per (legacy) router.
+    let add = c
+        .call(
+            Method::POST,
+            &format!("/v2.0/agents/{l3a}/l3-routers"),
+            Some(json!({"router_id": r1})),
+        )
+        .await;
+    assert_eq!(add.status, StatusCode::CREATED, "{}", add.body);
+    let other = c
+        .call(
+            Method::POST,
+            &format!("/v2.0/agents/{l3b}/l3-routers"),
+            Some(json!({"router_id": r1})),
+        )
+        .await;
+    assert_eq!(
+        (other.status, other.kind()),
+        (StatusCode::CONFLICT, "RouterHostedByL3Agent")
+    );
+    let wrong = c
+        .call(
+            Method::POST,
+            &format!("/v2.0/agents/{dhcp}/l3-routers"),
+            Some(json!({"router_id": r1})),
+        )
+        .await;
+    assert_eq!(
+        (wrong.status, wrong.kind()),
+        (StatusCode::NOT_FOUND, "InvalidL3Agent")
+    );
+    let hosting = c.get(&format!("/v2.0/routers/{r1}/l3-agents")).await;
+    assert_eq!(hosting.body["agents"][0]["id"], l3a.as_str());
+    assert_eq!(
+        c.get(&format!("/v2.0/routers/{r1}")).await.body["router"]["availability_zones"],
+        json!(["nova"])
+    );
+    // New routers go to the least loaded alive L3 agent.
+    let r2 = router(&c, &alice, json!({"name": "r2"})).await;
+    let r2 = r2.body["router"]["id"].as_str().expect("id").to_string();
+    let hosted = c.get(&format!("/v2.0/agents/{l3b}/l3-routers")).await;
+    assert_eq!(
+        hosted.body["routers"][0]["id"],
+        r2.as_str(),
+        "{}",
+        hosted.body
+    );
+    let d = c
+        .call(
+            Method::DELETE,
+            &format!("/v2.0/agents/{l3b}/l3-routers/{r1}"),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (d.status, d.kind()),
+        (StatusCode::CONFLICT, "RouterNotHostedByL3Agent")
+    );
+    let d = c
+        .call(
+            Method::DELETE,
+            &format!("/v2.0/agents/{l3a}/l3-routers/{r1}"),
+            None,
+        )
+        .await;
+    assert_eq!(d.status, StatusCode::NO_CONTENT);
+    // A deleted router leaves its agent.
+    let d = c
+        .call_as(&alice, Method::DELETE, &format!("/v2.0/routers/{r2}"), None)
+        .await;
+    assert_eq!(d.status, StatusCode::NO_CONTENT);
+    let hosted = c.get(&format!("/v2.0/agents/{l3b}/l3-routers")).await;
+    assert_eq!(hosted.body["routers"], json!([]));
+
+    // Deletion.
+    let d = c
+        .call(Method::DELETE, &format!("/v2.0/agents/{lb}"), None)
+        .await;
+    assert_eq!(d.status, StatusCode::NO_CONTENT);
+    let g = c.get(&format!("/v2.0/agents/{lb}")).await;
+    assert_eq!(
+        (g.status, g.kind()),
+        (StatusCode::NOT_FOUND, "AgentNotFound")
+    );
+    assert_eq!(
+        c.call(
+            Method::PUT,
+            &format!("/v2.0/agents/{lb}"),
+            Some(json!({"agent": {}}))
+        )
+        .await
+        .status,
+        StatusCode::NOT_FOUND
+    );
+
+    let ext = c.get("/v2.0/extensions").await;
+    for alias in ["agent", "dhcp_agent_scheduler", "l3_agent_scheduler"] {
+        assert!(
+            ext.body["extensions"]
+                .as_array()
+                .is_some_and(|a| a.iter().any(|e| e["alias"] == alias)),
+            "{alias}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn agents_without_heartbeats_are_dead_and_get_no_routers() {
+    let c = Cloud::start_with(None, |cfg| cfg.network.agent_down_time = 0).await;
+    let (_, alice) = c.member("alice").await;
+    let l3 = heartbeat(&c, "L3 agent", "neutron-l3-agent", "l3_agent", "net1").await;
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    let a = c.get(&format!("/v2.0/agents/{l3}")).await;
+    assert_eq!(a.body["agent"]["alive"], false, "{}", a.body);
+    let r = router(&c, &alice, json!({})).await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    let hosted = c.get(&format!("/v2.0/agents/{l3}/l3-routers")).await;
+    assert_eq!(hosted.body["routers"], json!([]));
+}
