@@ -1,4 +1,5 @@
-//! `POST /volumes/{id}/action`: os-extend, os-retype, os-set_bootable, os-update_readonly_flag, the
+//! `POST /volumes/{id}/action`: os-extend, os-retype, os-set_bootable, the image metadata
+//! actions (os-set/unset/show_image_metadata), os-update_readonly_flag, the
 //! admin actions os-reset_status and os-force_delete, and os-initialize_connection /
 //! os-terminate_connection (answered by the volume's manager through its driver).
 
@@ -108,6 +109,39 @@ async fn action(
             };
             api::retype(&state, &ctx, &v, &new_type, &policy).await?;
             Ok(StatusCode::ACCEPTED.into_response())
+        }
+        "os-set_image_metadata" => {
+            state.authorize("volume_extension:volume_image_metadata:set", &target, &ctx)?;
+            let meta = match args_obj.get("metadata") {
+                Some(m) => input::string_map("metadata", m)?,
+                None => return Err(ApiError::bad_request("Malformed request body.")),
+            };
+            metadata::set(&state.db, Table::VolumeImage, &v.id, &meta, false).await?;
+            let all = metadata::get(&state.db, Table::VolumeImage, &v.id).await?;
+            Ok(Json(json!({ "metadata": all })).into_response())
+        }
+        "os-unset_image_metadata" => {
+            state.authorize(
+                "volume_extension:volume_image_metadata:remove",
+                &target,
+                &ctx,
+            )?;
+            let key = match args_obj.get("key") {
+                Some(Value::String(k)) if !k.is_empty() => k.clone(),
+                _ => return Err(ApiError::bad_request("Malformed request body.")),
+            };
+            if !metadata::delete(&state.db, Table::VolumeImage, &v.id, &key).await? {
+                return Err(ApiError::not_found(format!(
+                    "Glance metadata for volume/snapshot {} cannot be found.",
+                    v.id
+                )));
+            }
+            Ok(StatusCode::OK.into_response())
+        }
+        "os-show_image_metadata" => {
+            state.authorize("volume_extension:volume_image_metadata:show", &target, &ctx)?;
+            let all = metadata::get(&state.db, Table::VolumeImage, &v.id).await?;
+            Ok(Json(json!({ "metadata": all })).into_response())
         }
         "os-reset_status" => {
             state.authorize(

@@ -974,3 +974,60 @@ async fn retype_in_place_or_not_at_all() {
         .await;
     assert_eq!(missing.status, StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn image_metadata_actions() {
+    let cloud = Cloud::with_backends().await;
+    let (_, _, member) = cloud.member("uma").await;
+    let id = cloud.volume(&member, json!({"volume": {"size": 1}})).await;
+    let action = format!("/v3/volumes/{id}/action");
+    let set = cloud.call(Method::POST, &action, &member, Some(json!({"os-set_image_metadata": {"metadata": {"image_name": "cirros", "hw_disk_bus": "virtio"}}}))).await;
+    assert_eq!(set.status, StatusCode::OK, "{}", set.body);
+    assert_eq!(
+        set.body["metadata"],
+        json!({"image_name": "cirros", "hw_disk_bus": "virtio"})
+    );
+    let shown = cloud
+        .call(Method::GET, &format!("/v3/volumes/{id}"), &member, None)
+        .await;
+    assert_eq!(
+        shown.body["volume"]["volume_image_metadata"]["image_name"],
+        "cirros"
+    );
+    let unset = cloud
+        .call(
+            Method::POST,
+            &action,
+            &member,
+            Some(json!({"os-unset_image_metadata": {"key": "hw_disk_bus"}})),
+        )
+        .await;
+    assert_eq!(unset.status, StatusCode::OK);
+    let again = cloud
+        .call(
+            Method::POST,
+            &action,
+            &member,
+            Some(json!({"os-unset_image_metadata": {"key": "hw_disk_bus"}})),
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::NOT_FOUND);
+    let show = cloud
+        .call(
+            Method::POST,
+            &action,
+            &member,
+            Some(json!({"os-show_image_metadata": null})),
+        )
+        .await;
+    assert_eq!(show.body["metadata"], json!({"image_name": "cirros"}));
+    let bad = cloud
+        .call(
+            Method::POST,
+            &action,
+            &member,
+            Some(json!({"os-set_image_metadata": {"metadata": {"k": 1}}})),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+}
