@@ -56,7 +56,7 @@ async fn run(config: Arc<Config>, with_compute_agents: bool) -> anyhow::Result<(
     let image_task = start_image(&config, &identity, shutdown.clone()).await?;
     let placement = monostack_placement::PlacementService::open(config.clone()).await?;
     let placement_task = start_placement(&config, &identity, placement.clone(), shutdown.clone()).await?;
-    let network_task = start_network(&config, &identity, shutdown.clone()).await?;
+    let network_task = start_network(&config, &identity, bus.clone(), shutdown.clone()).await?;
     let compute = open_compute(&config, bus.clone()).await?;
     let compute_task = start_compute(&config, &identity, compute.clone(), shutdown.clone()).await?;
     let volume = monostack_volume::VolumeService::open(config.clone(), bus.clone()).await?;
@@ -147,9 +147,10 @@ async fn start_placement(
     serve_api(config, "placement", config.placement.port, api, FaultStyle::Placement, shutdown).await
 }
 
-/// The networking API (Neutron v2.0).
-async fn start_network(config: &Arc<Config>, identity: &Arc<Identity>, shutdown: tokio::sync::watch::Receiver<bool>) -> anyhow::Result<ServeTask> {
+/// The networking API (Neutron v2.0), and the agents' heartbeats on the bus.
+async fn start_network(config: &Arc<Config>, identity: &Arc<Identity>, bus: Arc<dyn monostack_bus::Bus>, shutdown: tokio::sync::watch::Receiver<bool>) -> anyhow::Result<ServeTask> {
     let network = monostack_network::NetworkService::open(config.clone()).await?;
+    monostack_network::service::agents::serve_reports(network.clone(), bus, "neutron-server").await?;
     let (validator, www) = local_auth(identity);
     let api = monostack_network::api::router(network, validator, &www);
     serve_api(config, "network", config.network.port, api, FaultStyle::Network, shutdown).await

@@ -7,8 +7,10 @@
 use crate::db::agents::{self, Agent, Binding, AGENT_TYPE_DHCP, AGENT_TYPE_L3};
 use crate::db::{self, Bind, Cols, Tx};
 use crate::error::{NeutronError, NeutronResult};
-use crate::rpc::AgentState;
+use crate::rpc::{AgentState, TOPIC_REPORTS};
 use crate::NetworkService;
+use monostack_bus::{Bus, Message};
+use std::sync::Arc;
 
 #[derive(Debug, Clone, Default)]
 pub struct AgentUpdate {
@@ -25,6 +27,11 @@ pub fn is_alive(agent_down_time: u32, a: &Agent, now: i64) -> bool {
 /// An agent's heartbeat: registers it on first report (enabled, as Neutron's
 /// enable_new_agents), else refreshes what it reports and its heartbeat time.
 pub async fn report_state(svc: &NetworkService, state: &AgentState) -> NeutronResult<Agent> {
+    Ok(report(svc, state).await?.0)
+}
+
+/// [`report_state`], also saying whether the agent is new.
+async fn report(svc: &NetworkService, state: &AgentState) -> NeutronResult<(Agent, bool)> {
     db::write(&svc.db, |tx, _| {
         Box::pin(async move {
             let now = monostack_common::time::now_micros();
@@ -36,7 +43,7 @@ pub async fn report_state(svc: &NetworkService, state: &AgentState) -> NeutronRe
                     a.configurations = state.configurations.clone();
                     a.heartbeat_timestamp = now.max(a.heartbeat_timestamp);
                     agents::save(tx, &a).await?;
-                    Ok(a)
+                    Ok((a, false))
                 }
                 None => {
                     let a = Agent {
@@ -54,12 +61,39 @@ pub async fn report_state(svc: &NetworkService, state: &AgentState) -> NeutronRe
                         heartbeat_timestamp: now,
                     };
                     agents::insert(tx, &a).await?;
-                    Ok(a)
+                    Ok((a, true))
                 }
             }
         })
     })
     .await
+}
+
+/// The server side of the agents' `report_state` calls on [`TOPIC_REPORTS`] (args: the
+/// [`AgentState`], bare or under `agent_state`), answering `new` for an agent's first report
+/// and `alive` afterwards, as Neutron does.
+pub async fn serve_reports(
+    svc: Arc<NetworkService>,
+    bus: Arc<dyn Bus>,
+    server: &str,
+) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+    let listener = bus.listen(TOPIC_REPORTS, server).await?;
+    Ok(monostack_bus::serve(listener, move |msg: Message| {
+        let svc = svc.clone();
+        async move {
+            if msg.method != "report_state" {
+                return Err(format!("unknown method {} on {TOPIC_REPORTS}", msg.method));
+            }
+            let args = msg.args.get("agent_state").unwrap_or(&msg.args).clone();
+            let state: AgentState =
+                serde_json::from_value(args).map_err(|e| format!("bad agent_state: {e}"))?;
+            match report(&svc, &state).await {
+                Ok((_, true)) => Ok(serde_json::json!("new")),
+                Ok((_, false)) => Ok(serde_json::json!("alive")),
+                Err(e) => Err(e.message),
+            }
+        }
+    }))
 }
 
 pub async fn update(svc: &NetworkService, id: &str, req: AgentUpdate) -> NeutronResult<Agent> {

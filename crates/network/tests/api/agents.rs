@@ -282,3 +282,56 @@ async fn agents_without_heartbeats_are_dead_and_get_no_routers() {
     let hosted = c.get(&format!("/v2.0/agents/{l3}/l3-routers")).await;
     assert_eq!(hosted.body["routers"], json!([]));
 }
+
+#[tokio::test]
+async fn report_state_over_the_bus() {
+    let c = Cloud::start().await;
+    let bus: std::sync::Arc<dyn monostack_bus::Bus> =
+        std::sync::Arc::new(monostack_bus::InProcessBus::new());
+    let consumer = monostack_network::service::agents::serve_reports(
+        c.network.clone(),
+        bus.clone(),
+        "neutron-server",
+    )
+    .await
+    .expect("serve");
+    let state = json!({"agent_state": {
+        "agent_type": "DHCP agent", "binary": "neutron-dhcp-agent", "host": "net1",
+        "topic": "dhcp_agent", "availability_zone": "nova", "configurations": {"networks": 0}}});
+    let target = monostack_bus::Target::topic(monostack_network::rpc::TOPIC_REPORTS);
+    let timeout = std::time::Duration::from_secs(5);
+    let first = bus
+        .call(
+            &target,
+            monostack_bus::Message::new("report_state", state.clone()),
+            timeout,
+        )
+        .await
+        .expect("call");
+    assert_eq!(first, json!("new"));
+    let again = bus
+        .call(
+            &target,
+            monostack_bus::Message::new("report_state", state),
+            timeout,
+        )
+        .await
+        .expect("call");
+    assert_eq!(again, json!("alive"));
+    let bad = bus
+        .call(
+            &target,
+            monostack_bus::Message::new("report_state", json!({"host": 1})),
+            timeout,
+        )
+        .await;
+    assert!(bad.is_err());
+    let l = c.get("/v2.0/agents").await;
+    assert_eq!(l.body["agents"].as_array().map(Vec::len), Some(1));
+    assert_eq!(l.body["agents"][0]["alive"], true);
+    assert_eq!(
+        l.body["agents"][0]["configurations"],
+        json!({"networks": 0})
+    );
+    consumer.abort();
+}
