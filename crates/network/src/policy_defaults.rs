@@ -33,6 +33,8 @@ pub const DEFAULT_RULES: &[(&str, &str)] = &[
     // Networks.
     ("create_network", ADMIN_OR_MEMBER),
     ("create_network:shared", ADMIN),
+    ("create_network:is_default", ADMIN),
+    ("update_network:is_default", ADMIN),
     ("create_network:router:external", ADMIN),
     ("create_network:is_default", ADMIN),
     ("create_network:port_security_enabled", ADMIN_OR_MEMBER),

@@ -36,6 +36,7 @@ const POST_ATTRS: &[&str] = &[
     "admin_state_up",
     "shared",
     "router:external",
+    "is_default",
     "port_security_enabled",
     "mtu",
     "availability_zone_hints",
@@ -54,6 +55,7 @@ const PUT_ATTRS: &[&str] = &[
     "admin_state_up",
     "shared",
     "router:external",
+    "is_default",
     "port_security_enabled",
     "mtu",
     "dns_domain",
@@ -109,6 +111,7 @@ pub fn view(state: &State, n: &Network) -> Map<String, Value> {
         "ipv4_address_scope": null,
         "ipv6_address_scope": null,
         "router:external": n.router_external,
+        "is_default": n.is_default,
         "port_security_enabled": n.port_security_enabled,
         "description": n.description,
         "dns_domain": n.dns_domain,
@@ -322,6 +325,7 @@ fn parse_create(
         admin_state_up: attrs.bool("admin_state_up")?.unwrap_or(true),
         shared: attrs.bool("shared")?.unwrap_or(false),
         router_external: attrs.bool("router:external")?.unwrap_or(false),
+        is_default: attrs.bool("is_default")?.unwrap_or(false),
         port_security_enabled: attrs.bool("port_security_enabled")?.unwrap_or(true),
         mtu: attrs.nullable_int("mtu")?.flatten(),
         availability_zone_hints: hints,
@@ -336,6 +340,9 @@ fn parse_create(
     }
     if req.router_external {
         set.push("router:external");
+    }
+    if req.is_default {
+        set.push("is_default");
     }
     for k in PROVIDER {
         if attrs.raw(k).is_some_and(|v| !v.is_null()) {
@@ -429,6 +436,7 @@ async fn update(
         admin_state_up: attrs.bool("admin_state_up")?,
         shared: attrs.bool("shared")?,
         router_external: attrs.bool("router:external")?,
+        is_default: attrs.bool("is_default")?,
         port_security_enabled: attrs.bool("port_security_enabled")?,
         mtu: attrs.nullable_int("mtu")?.flatten(),
         dns_domain: attrs.string("dns_domain", 255)?,

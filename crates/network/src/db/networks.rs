@@ -17,6 +17,8 @@ pub struct Network {
     pub admin_state_up: bool,
     pub shared: bool,
     pub router_external: bool,
+    /// The default external network of auto-allocated topologies.
+    pub is_default: bool,
     pub port_security_enabled: bool,
     pub mtu: i64,
     pub availability_zone_hints: Vec<String>,
@@ -29,14 +31,14 @@ pub struct Network {
     pub tags: Vec<String>,
 }
 
-const COLUMNS: &str = "id, project_id, name, description, status, admin_state_up, shared, router_external, port_security_enabled, mtu, availability_zone_hints, dns_domain, created_at, updated_at, revision_number";
+const COLUMNS: &str = "id, project_id, name, description, status, admin_state_up, shared, router_external, is_default, port_security_enabled, mtu, availability_zone_hints, dns_domain, created_at, updated_at, revision_number";
 
 pub async fn insert(tx: &mut Tx, n: &Network) -> NeutronResult<()> {
     let hints =
         serde_json::to_string(&n.availability_zone_hints).map_err(NeutronError::internal)?;
     super::fit("availability_zone_hints", &hints, 255)?;
     tx.exec(
-        "INSERT INTO networks (id, project_id, name, description, status, admin_state_up, shared, router_external, is_default, port_security_enabled, mtu, availability_zone_hints, dns_domain, created_at, updated_at, revision_number) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO networks (id, project_id, name, description, status, admin_state_up, shared, router_external, is_default, port_security_enabled, mtu, availability_zone_hints, dns_domain, created_at, updated_at, revision_number) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         &[
             Bind::Text(&n.id),
             Bind::Text(&n.project_id),
@@ -46,6 +48,7 @@ pub async fn insert(tx: &mut Tx, n: &Network) -> NeutronResult<()> {
             Bind::Int(flag(n.admin_state_up)),
             Bind::Int(flag(n.shared)),
             Bind::Int(flag(n.router_external)),
+            Bind::Int(flag(n.is_default)),
             Bind::Int(flag(n.port_security_enabled)),
             Bind::Int(n.mtu),
             Bind::Text(&hints),
@@ -64,13 +67,14 @@ pub async fn save(tx: &mut Tx, n: &mut Network) -> NeutronResult<()> {
     n.revision_number += 1;
     n.updated_at = monostack_common::time::now_micros().max(n.updated_at);
     tx.exec(
-        "UPDATE networks SET name = ?, description = ?, admin_state_up = ?, shared = ?, router_external = ?, port_security_enabled = ?, mtu = ?, dns_domain = ?, updated_at = ?, revision_number = ? WHERE id = ?",
+        "UPDATE networks SET name = ?, description = ?, admin_state_up = ?, shared = ?, router_external = ?, is_default = ?, port_security_enabled = ?, mtu = ?, dns_domain = ?, updated_at = ?, revision_number = ? WHERE id = ?",
         &[
             Bind::Text(&n.name),
             Bind::Text(&n.description),
             Bind::Int(flag(n.admin_state_up)),
             Bind::Int(flag(n.shared)),
             Bind::Int(flag(n.router_external)),
+            Bind::Int(flag(n.is_default)),
             Bind::Int(flag(n.port_security_enabled)),
             Bind::Int(n.mtu),
             Bind::Text(&n.dns_domain),
@@ -129,6 +133,7 @@ pub async fn load(
             admin_state_up: row.b("admin_state_up")?,
             shared: row.b("shared")?,
             router_external: row.b("router_external")?,
+            is_default: row.b("is_default")?,
             port_security_enabled: row.b("port_security_enabled")?,
             mtu: row.i("mtu")?,
             availability_zone_hints: hints,

@@ -16,6 +16,7 @@ pub struct NetworkCreate {
     pub admin_state_up: bool,
     pub shared: bool,
     pub router_external: bool,
+    pub is_default: bool,
     pub port_security_enabled: bool,
     pub mtu: Option<i64>,
     pub availability_zone_hints: Vec<String>,
@@ -33,9 +34,30 @@ pub struct NetworkUpdate {
     pub admin_state_up: Option<bool>,
     pub shared: Option<bool>,
     pub router_external: Option<bool>,
+    pub is_default: Option<bool>,
     pub port_security_enabled: Option<bool>,
     pub mtu: Option<i64>,
     pub dns_domain: Option<String>,
+}
+
+/// 409 DefaultExternalNetworkExists when another network is the default external one.
+async fn check_default_external(tx: &mut db::Tx, id: &str) -> NeutronResult<()> {
+    let other = tx
+        .fetch_optional(
+            "SELECT id FROM networks WHERE is_default = 1 AND router_external = 1 AND id <> ?",
+            &[Bind::Text(id)],
+        )
+        .await?;
+    match other {
+        Some(row) => Err(NeutronError::conflict(
+            "DefaultExternalNetworkExists",
+            format!(
+                "A default external network already exists: {}.",
+                row.s("id")?
+            ),
+        )),
+        None => Ok(()),
+    }
 }
 
 /// Smallest MTU Neutron accepts for a network carrying IPv4.
@@ -105,6 +127,9 @@ pub async fn create(svc: &NetworkService, req: NetworkCreate) -> NeutronResult<N
                 Some(m) => m,
                 None => max_mtu,
             };
+            if req.is_default && req.router_external {
+                check_default_external(tx, &id).await?;
+            }
             let net = Network {
                 id: id.clone(),
                 project_id: req.project_id.clone(),
@@ -114,6 +139,7 @@ pub async fn create(svc: &NetworkService, req: NetworkCreate) -> NeutronResult<N
                 admin_state_up: req.admin_state_up,
                 shared: req.shared,
                 router_external: req.router_external,
+                is_default: req.is_default && req.router_external,
                 port_security_enabled: req.port_security_enabled,
                 mtu,
                 availability_zone_hints: req.availability_zone_hints.clone(),
@@ -179,6 +205,13 @@ pub async fn update(
             }
             if let Some(v) = req.router_external {
                 net.router_external = v;
+            }
+            if let Some(v) = req.is_default {
+                net.is_default = v;
+            }
+            net.is_default = net.is_default && net.router_external;
+            if net.is_default {
+                check_default_external(tx, id).await?;
             }
             if let Some(v) = req.port_security_enabled {
                 net.port_security_enabled = v;

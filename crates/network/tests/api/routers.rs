@@ -491,3 +491,72 @@ async fn policy_validation_quota_extraroutes_and_tags() {
         assert!(aliases.contains(&alias), "{alias}");
     }
 }
+
+#[tokio::test]
+async fn one_default_external_network() {
+    let c = Cloud::start().await;
+    let (_, alice) = c.member("alice").await;
+    let admin = c.admin.clone();
+    let r = c
+        .call(
+            Method::POST,
+            "/v2.0/networks",
+            Some(
+                json!({"network": {"name": "public", "router:external": true, "is_default": true}}),
+            ),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(r.body["network"]["is_default"], true);
+    let public = r.body["network"]["id"].as_str().expect("id").to_string();
+    let r = c
+        .call(
+            Method::POST,
+            "/v2.0/networks",
+            Some(
+                json!({"network": {"name": "other", "router:external": true, "is_default": true}}),
+            ),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.kind()),
+        (StatusCode::CONFLICT, "DefaultExternalNetworkExists")
+    );
+    assert_eq!(
+        r.message(),
+        format!("A default external network already exists: {public}.")
+    );
+    // Only admins choose it; a project network is never the default.
+    let r = c
+        .call_as(
+            &alice,
+            Method::POST,
+            "/v2.0/networks",
+            Some(json!({"network": {"is_default": true}})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let own = network(&c, &alice, json!({})).await;
+    let shown = c
+        .call_as(&alice, Method::GET, &format!("/v2.0/networks/{own}"), None)
+        .await;
+    assert_eq!(shown.body["network"]["is_default"], false);
+    let other = network(&c, &admin, json!({"router:external": true})).await;
+    let u = c
+        .call(
+            Method::PUT,
+            &format!("/v2.0/networks/{public}"),
+            Some(json!({"network": {"is_default": false}})),
+        )
+        .await;
+    assert_eq!(u.body["network"]["is_default"], false);
+    let u = c
+        .call(
+            Method::PUT,
+            &format!("/v2.0/networks/{other}"),
+            Some(json!({"network": {"is_default": true}})),
+        )
+        .await;
+    assert_eq!(u.status, StatusCode::OK, "{}", u.body);
+    assert_eq!(u.body["network"]["is_default"], true);
+}
