@@ -28,21 +28,29 @@ async fn heartbeat(c: &Cloud, agent_type: &str, binary: &str, topic: &str, host:
 #[tokio::test]
 async fn heartbeats_admin_api_and_scheduling() {
     let c = Cloud::start().await;
+    heartbeats_admin_api_and_scheduling_on(&c).await;
+    for url in crate::servers() {
+        let c = Cloud::start_with(Some(url), |_| {}).await;
+        heartbeats_admin_api_and_scheduling_on(&c).await;
+    }
+}
+
+async fn heartbeats_admin_api_and_scheduling_on(c: &Cloud) {
     let (_, alice) = c.member("alice").await;
     let admin = c.admin.clone();
     // A router made before any L3 agent is hosted nowhere.
-    let r1 = router(&c, &alice, json!({"name": "r1"})).await;
+    let r1 = router(c, &alice, json!({"name": "r1"})).await;
     let r1 = r1.body["router"]["id"].as_str().expect("id").to_string();
     assert_eq!(
         c.get(&format!("/v2.0/routers/{r1}")).await.body["router"]["availability_zones"],
         json!([])
     );
 
-    let dhcp = heartbeat(&c, "DHCP agent", "neutron-dhcp-agent", "dhcp_agent", "net1").await;
-    let l3a = heartbeat(&c, "L3 agent", "neutron-l3-agent", "l3_agent", "net1").await;
-    let l3b = heartbeat(&c, "L3 agent", "neutron-l3-agent", "l3_agent", "net2").await;
+    let dhcp = heartbeat(c, "DHCP agent", "neutron-dhcp-agent", "dhcp_agent", "net1").await;
+    let l3a = heartbeat(c, "L3 agent", "neutron-l3-agent", "l3_agent", "net1").await;
+    let l3b = heartbeat(c, "L3 agent", "neutron-l3-agent", "l3_agent", "net2").await;
     let lb = heartbeat(
-        &c,
+        c,
         "Linux bridge agent",
         "neutron-linuxbridge-agent",
         "N/A",
@@ -51,7 +59,7 @@ async fn heartbeats_admin_api_and_scheduling() {
     .await;
     // A second heartbeat keeps the agent.
     assert_eq!(
-        heartbeat(&c, "DHCP agent", "neutron-dhcp-agent", "dhcp_agent", "net1").await,
+        heartbeat(c, "DHCP agent", "neutron-dhcp-agent", "dhcp_agent", "net1").await,
         dhcp
     );
 
@@ -117,7 +125,7 @@ async fn heartbeats_admin_api_and_scheduling() {
     assert_eq!(u.status, StatusCode::BAD_REQUEST);
 
     // DHCP scheduling.
-    let net = network(&c, &admin, json!({"name": "n"})).await;
+    let net = network(c, &admin, json!({"name": "n"})).await;
     let path = format!("/v2.0/agents/{dhcp}/dhcp-networks");
     let add = c
         .call(Method::POST, &path, Some(json!({"network_id": net})))
@@ -201,7 +209,7 @@ async fn heartbeats_admin_api_and_scheduling() {
         json!(["nova"])
     );
     // New routers go to the least loaded alive L3 agent.
-    let r2 = router(&c, &alice, json!({"name": "r2"})).await;
+    let r2 = router(c, &alice, json!({"name": "r2"})).await;
     let r2 = r2.body["router"]["id"].as_str().expect("id").to_string();
     let hosted = c.get(&format!("/v2.0/agents/{l3b}/l3-routers")).await;
     assert_eq!(

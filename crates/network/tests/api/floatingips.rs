@@ -48,26 +48,34 @@ async fn port(c: &Cloud, token: &str, net: &str) -> (String, String) {
 #[tokio::test]
 async fn allocate_associate_disassociate_and_delete() {
     let c = Cloud::start().await;
+    allocate_associate_disassociate_and_delete_on(&c).await;
+    for url in crate::servers() {
+        let c = Cloud::start_with(Some(url), |_| {}).await;
+        allocate_associate_disassociate_and_delete_on(&c).await;
+    }
+}
+
+async fn allocate_associate_disassociate_and_delete_on(c: &Cloud) {
     let (project, alice) = c.member("alice").await;
-    let (ext, ext_subnet) = external(&c, "10.10.10.0/24").await;
-    let (net, sub) = project_net(&c, &alice, "172.16.101.0/24").await;
+    let (ext, ext_subnet) = external(c, "10.10.10.0/24").await;
+    let (net, sub) = project_net(c, &alice, "172.16.101.0/24").await;
     let r = router(
-        &c,
+        c,
         &alice,
         json!({"name": "r", "external_gateway_info": {"network_id": ext}}),
     )
     .await;
     let rid = r.body["router"]["id"].as_str().expect("id").to_string();
     assert_eq!(
-        interface(&c, &alice, &rid, "add", json!({"subnet_id": sub}))
+        interface(c, &alice, &rid, "add", json!({"subnet_id": sub}))
             .await
             .status,
         StatusCode::OK
     );
-    let (vm, vm_ip) = port(&c, &alice, &net).await;
+    let (vm, vm_ip) = port(c, &alice, &net).await;
 
     // Allocation: the next free address of the external subnet (the gateway took .2).
-    let f = fip(&c, &alice, json!({"floating_network_id": ext})).await;
+    let f = fip(c, &alice, json!({"floating_network_id": ext})).await;
     assert_eq!(f.status, StatusCode::CREATED, "{}", f.body);
     let body = &f.body["floatingip"];
     assert_eq!(body["floating_ip_address"], "10.10.10.3");
@@ -88,7 +96,7 @@ async fn allocate_associate_disassociate_and_delete() {
     let fip_port = ports[0]["id"].as_str().expect("id").to_string();
 
     // Association through the router.
-    let a = put_fip(&c, &alice, &id, json!({"port_id": vm})).await;
+    let a = put_fip(c, &alice, &id, json!({"port_id": vm})).await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.body);
     let body = &a.body["floatingip"];
     assert_eq!(body["router_id"], rid.as_str());
@@ -101,7 +109,7 @@ async fn allocate_associate_disassociate_and_delete() {
 
     // One floating IP per fixed IP and external network.
     let second = fip(
-        &c,
+        c,
         &alice,
         json!({"floating_network_id": ext, "port_id": vm}),
     )
@@ -111,7 +119,7 @@ async fn allocate_associate_disassociate_and_delete() {
         (StatusCode::CONFLICT, "FloatingIPPortAlreadyAssociated")
     );
     // The router's interface and gateway are needed while it is associated.
-    let rm = interface(&c, &alice, &rid, "remove", json!({"subnet_id": sub})).await;
+    let rm = interface(c, &alice, &rid, "remove", json!({"subnet_id": sub})).await;
     assert_eq!(
         (rm.status, rm.kind()),
         (StatusCode::CONFLICT, "RouterInterfaceInUseByFloatingIP")
@@ -138,15 +146,15 @@ async fn allocate_associate_disassociate_and_delete() {
     assert_eq!(d.status, StatusCode::CONFLICT);
 
     // Disassociation.
-    let d = put_fip(&c, &alice, &id, json!({"port_id": null})).await;
+    let d = put_fip(c, &alice, &id, json!({"port_id": null})).await;
     assert_eq!(d.status, StatusCode::OK, "{}", d.body);
     assert_eq!(d.body["floatingip"]["status"], "DOWN");
     assert_eq!(d.body["floatingip"]["router_id"], Value::Null);
     assert_eq!(d.body["floatingip"]["fixed_ip_address"], Value::Null);
-    let bad = put_fip(&c, &alice, &id, json!({"fixed_ip_address": vm_ip})).await;
+    let bad = put_fip(c, &alice, &id, json!({"fixed_ip_address": vm_ip})).await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
     let bad = put_fip(
-        &c,
+        c,
         &alice,
         &id,
         json!({"port_id": vm, "fixed_ip_address": "172.16.101.200"}),
@@ -160,7 +168,7 @@ async fn allocate_associate_disassociate_and_delete() {
 
     // Created associated; deleting the internal port disassociates it.
     let f2 = fip(
-        &c,
+        c,
         &alice,
         json!({"floating_network_id": ext, "port_id": vm, "description": "web"}),
     )
@@ -232,7 +240,7 @@ async fn allocate_associate_disassociate_and_delete() {
         (g.status, g.kind()),
         (StatusCode::NOT_FOUND, "FloatingIPNotFound")
     );
-    let again = fip(&c, &alice, json!({"floating_network_id": ext})).await;
+    let again = fip(c, &alice, json!({"floating_network_id": ext})).await;
     assert_eq!(
         again.body["floatingip"]["floating_ip_address"],
         "10.10.10.3"
@@ -384,4 +392,87 @@ async fn reachability_validation_policy_and_quota() {
     let d = c.get(&format!("/v2.0/quotas/{project}/details")).await;
     assert_eq!(d.body["quota"]["floatingip"]["used"], 2, "{}", d.body);
     assert_eq!(d.body["quota"]["router"]["used"], 1, "{}", d.body);
+}
+
+/// `writers` floating IPs asked for at once on an external /27 (29 addresses): distinct
+/// addresses for as many as fit, a clean 409 for the rest, and interfaces of overlapping
+/// subnets added at once to one router: exactly one wins.
+async fn race(c: &Cloud, writers: usize) {
+    let (ext, _) = external(c, "10.40.0.0/27").await;
+    let tasks: Vec<_> = (0..writers)
+        .map(|_| {
+            let router = c.router.clone();
+            let req = crate::request(
+                &c.admin,
+                Method::POST,
+                "/v2.0/floatingips",
+                Some(json!({"floatingip": {"floating_network_id": ext}})),
+                &[],
+            );
+            tokio::spawn(async move { crate::send(&router, req).await })
+        })
+        .collect();
+    let mut addresses = std::collections::HashSet::new();
+    let mut exhausted = 0;
+    for t in tasks {
+        let r = t.await.expect("task");
+        match r.status {
+            StatusCode::CREATED => {
+                let ip = r.body["floatingip"]["floating_ip_address"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_string();
+                assert!(addresses.insert(ip.clone()), "{ip} handed out twice");
+            }
+            StatusCode::CONFLICT => {
+                assert_eq!(r.kind(), "IpAddressGenerationFailure", "{}", r.body);
+                exhausted += 1;
+            }
+            other => panic!("unexpected {other}: {}", r.body),
+        }
+    }
+    assert_eq!(addresses.len(), 29.min(writers));
+    assert_eq!(exhausted, writers.saturating_sub(29));
+
+    let admin = c.admin.clone();
+    let r = router(c, &admin, json!({})).await;
+    let rid = r.body["router"]["id"].as_str().expect("id").to_string();
+    let mut subnets = Vec::new();
+    for _ in 0..6 {
+        subnets.push(project_net(c, &admin, "192.168.50.0/24").await.1);
+    }
+    let tasks: Vec<_> = subnets
+        .iter()
+        .map(|s| {
+            let router = c.router.clone();
+            let req = crate::request(
+                &admin,
+                Method::PUT,
+                &format!("/v2.0/routers/{rid}/add_router_interface"),
+                Some(json!({ "subnet_id": s })),
+                &[],
+            );
+            tokio::spawn(async move { crate::send(&router, req).await })
+        })
+        .collect();
+    let mut won = 0;
+    for t in tasks {
+        let r = t.await.expect("task");
+        match r.status {
+            StatusCode::OK => won += 1,
+            StatusCode::BAD_REQUEST => assert!(r.message().contains("overlaps"), "{}", r.body),
+            other => panic!("unexpected {other}: {}", r.body),
+        }
+    }
+    assert_eq!(won, 1);
+}
+
+#[tokio::test]
+async fn concurrent_floating_ips_and_interfaces() {
+    let c = Cloud::start().await;
+    race(&c, 40).await;
+    for url in crate::servers() {
+        let c = Cloud::start_with(Some(url), |_| {}).await;
+        race(&c, 40).await;
+    }
 }

@@ -62,13 +62,21 @@ pub async fn interface(c: &Cloud, token: &str, router: &str, action: &str, body:
 #[tokio::test]
 async fn gateway_interfaces_routes_and_deletion() {
     let c = Cloud::start().await;
+    gateway_interfaces_routes_and_deletion_on(&c).await;
+    for url in crate::servers() {
+        let c = Cloud::start_with(Some(url), |_| {}).await;
+        gateway_interfaces_routes_and_deletion_on(&c).await;
+    }
+}
+
+async fn gateway_interfaces_routes_and_deletion_on(c: &Cloud) {
     let (project, alice) = c.member("alice").await;
-    let (ext, ext_subnet) = external(&c, "10.10.10.0/24").await;
-    let (net1, s1) = project_net(&c, &alice, "172.16.100.0/24").await;
-    let (net2, s2) = project_net(&c, &alice, "172.16.101.0/24").await;
+    let (ext, ext_subnet) = external(c, "10.10.10.0/24").await;
+    let (net1, s1) = project_net(c, &alice, "172.16.100.0/24").await;
+    let (net2, s2) = project_net(c, &alice, "172.16.101.0/24").await;
 
     let r = router(
-        &c,
+        c,
         &alice,
         json!({"name": "router_100_101", "external_gateway_info": {"network_id": ext}}),
     )
@@ -108,7 +116,7 @@ async fn gateway_interfaces_routes_and_deletion() {
     );
 
     // An interface by subnet takes the subnet's gateway address.
-    let a = interface(&c, &alice, &id, "add", json!({"subnet_id": s1})).await;
+    let a = interface(c, &alice, &id, "add", json!({"subnet_id": s1})).await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.body);
     assert_eq!(a.body["id"], id.as_str());
     assert_eq!(a.body["subnet_id"], s1.as_str());
@@ -129,14 +137,14 @@ async fn gateway_interfaces_routes_and_deletion() {
     );
 
     // The same subnet again, or one overlapping it, is refused.
-    let again = interface(&c, &alice, &id, "add", json!({"subnet_id": s1})).await;
+    let again = interface(c, &alice, &id, "add", json!({"subnet_id": s1})).await;
     assert_eq!(again.status, StatusCode::BAD_REQUEST);
     assert_eq!(
         again.message(),
         format!("Bad router request: Router already has a port on subnet {s1}.")
     );
-    let (_, s3) = project_net(&c, &alice, "172.16.100.0/25").await;
-    let over = interface(&c, &alice, &id, "add", json!({"subnet_id": s3})).await;
+    let (_, s3) = project_net(c, &alice, "172.16.100.0/25").await;
+    let over = interface(c, &alice, &id, "add", json!({"subnet_id": s3})).await;
     assert_eq!(over.status, StatusCode::BAD_REQUEST);
     assert!(
         over.message()
@@ -156,10 +164,10 @@ async fn gateway_interfaces_routes_and_deletion() {
         .await;
     assert_eq!(p.status, StatusCode::CREATED, "{}", p.body);
     let p2 = p.body["port"]["id"].as_str().expect("id").to_string();
-    let a2 = interface(&c, &alice, &id, "add", json!({"port_id": p2})).await;
+    let a2 = interface(c, &alice, &id, "add", json!({"port_id": p2})).await;
     assert_eq!(a2.status, StatusCode::OK, "{}", a2.body);
     assert_eq!(a2.body["subnet_id"], s2.as_str());
-    let a3 = interface(&c, &alice, &id, "add", json!({"port_id": p2})).await;
+    let a3 = interface(c, &alice, &id, "add", json!({"port_id": p2})).await;
     assert_eq!((a3.status, a3.kind()), (StatusCode::CONFLICT, "PortInUse"));
 
     // A router with interfaces cannot go.
@@ -208,25 +216,25 @@ async fn gateway_interfaces_routes_and_deletion() {
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
 
     // The interface a route needs stays.
-    let rm = interface(&c, &alice, &id, "remove", json!({"subnet_id": s1})).await;
+    let rm = interface(c, &alice, &id, "remove", json!({"subnet_id": s1})).await;
     assert_eq!(
         (rm.status, rm.kind()),
         (StatusCode::CONFLICT, "RouterInterfaceInUseByRoute")
     );
     assert_eq!(put(json!([])).await.status, StatusCode::OK);
-    let rm = interface(&c, &alice, &id, "remove", json!({"subnet_id": s1})).await;
+    let rm = interface(c, &alice, &id, "remove", json!({"subnet_id": s1})).await;
     assert_eq!(rm.status, StatusCode::OK, "{}", rm.body);
     assert_eq!(rm.body["port_id"], p1.as_str());
     let gone = c.get(&format!("/v2.0/ports/{p1}")).await;
     assert_eq!(gone.status, StatusCode::NOT_FOUND);
-    let rm = interface(&c, &alice, &id, "remove", json!({"subnet_id": s1})).await;
+    let rm = interface(c, &alice, &id, "remove", json!({"subnet_id": s1})).await;
     assert_eq!(
         (rm.status, rm.kind()),
         (StatusCode::NOT_FOUND, "RouterInterfaceNotFoundForSubnet")
     );
-    let rm = interface(&c, &alice, &id, "remove", json!({"port_id": p2})).await;
+    let rm = interface(c, &alice, &id, "remove", json!({"port_id": p2})).await;
     assert_eq!(rm.status, StatusCode::OK, "{}", rm.body);
-    let rm = interface(&c, &alice, &id, "remove", json!({"port_id": p2})).await;
+    let rm = interface(c, &alice, &id, "remove", json!({"port_id": p2})).await;
     assert_eq!(
         (rm.status, rm.kind()),
         (StatusCode::NOT_FOUND, "RouterInterfaceNotFound")
