@@ -125,6 +125,15 @@ pub const DEFAULT_RULES: &[(&str, &str)] = &[
     ("create_security_group_rule", "(rule:admin_only) or (role:member and rule:sg_owner)"),
     ("get_security_group_rule", "(rule:admin_only) or (role:reader and rule:sg_owner)"),
     ("delete_security_group_rule", "(rule:admin_only) or (role:member and rule:sg_owner)"),
+    // Subnet pools.
+    ("shared_subnetpools", "'True':%(shared)s"),
+    ("create_subnetpool", ADMIN_OR_MEMBER),
+    ("create_subnetpool:shared", ADMIN),
+    ("create_subnetpool:is_default", ADMIN),
+    ("get_subnetpool", "rule:admin_only or (role:reader and project_id:%(project_id)s) or rule:shared_subnetpools"),
+    ("update_subnetpool", ADMIN_OR_MEMBER),
+    ("update_subnetpool:is_default", ADMIN),
+    ("delete_subnetpool", ADMIN_OR_MEMBER),
     // Quotas.
     ("get_quota", "rule:admin_only or (role:reader and project_id:%(project_id)s)"),
     ("update_quota", ADMIN),

@@ -16,6 +16,7 @@ pub mod quotas;
 pub mod root;
 pub mod routers;
 pub mod security_groups;
+pub mod subnetpools;
 pub mod subnets;
 pub mod tags;
 
@@ -47,6 +48,7 @@ pub fn router(state: State, validator: SharedValidator, identity_url: &str) -> R
         .merge(security_groups::routes())
         .merge(quotas::routes())
         .merge(ip_availability::routes())
+        .merge(subnetpools::routes())
         .merge(tags::routes())
         .merge(availability_zones::routes())
         .layer(axum::middleware::from_fn(move |req, next| {

@@ -49,6 +49,7 @@ pub const RESOURCES: &[(&str, &str)] = &[
     ("security_group", "security-groups"),
     ("security_group_rule", "security-group-rules"),
     ("quota", "quotas"),
+    ("subnetpool", "subnetpools"),
     ("network_ip_availability", "network-ip-availabilities"),
 ];
 

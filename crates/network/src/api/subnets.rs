@@ -268,39 +268,78 @@ async fn parse_create(
             )));
         }
     };
-    if let Some(Some(pool)) = attrs.nullable_string("subnetpool_id", 36)? {
-        return Err(NeutronError::not_found(
-            "SubnetPoolNotFound",
-            format!("Subnet pool {pool} could not be found."),
-        ));
-    }
-    if attrs.bool("use_default_subnetpool")?.unwrap_or(false) {
-        return Err(NeutronError::bad_request(
-            "subnets",
-            format!("No default subnetpool found for IPv{ip_version}"),
-        ));
-    }
-    if attrs.nullable_int("prefixlen")?.flatten().is_some() {
-        return Err(NeutronError::bad_request(
-            "subnets",
-            "a subnetpool must be specified in the absence of a cidr",
-        ));
-    }
-    let cidr_text = match attrs.nullable_string("cidr", 64)? {
-        Some(Some(c)) => c,
-        _ => {
-            return Err(NeutronError::bad_request(
-                "subnets",
-                "A cidr must be specified in the absence of a subnet pool",
-            ))
-        }
+    let pool_id = match attrs.raw("subnetpool_id") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(p)) if body::is_uuid(p) => Some(p.to_ascii_lowercase()),
+        Some(v) => return Err(crate::service::subnetpools::not_found(&body::show(v))),
     };
-    let cidr = Cidr::parse(&cidr_text).map_err(|reason| {
-        NeutronError::http_bad_request(format!("Invalid input for cidr. Reason: {reason}."))
-    })?;
-    if cidr.prefix == 0 {
-        return Err(NeutronError::invalid_input(
-            "0 is not allowed as CIDR prefix length",
+    let use_default = attrs.bool("use_default_subnetpool")?.unwrap_or(false);
+    if pool_id.is_some() && use_default {
+        return Err(NeutronError::bad_request(
+            "subnets",
+            "subnetpool_id and use_default_subnetpool cannot both be specified",
+        ));
+    }
+    let prefixlen = match attrs.nullable_int("prefixlen")?.flatten() {
+        None => None,
+        Some(n) => Some(u8::try_from(n).ok().filter(|n| *n <= 128).ok_or_else(|| {
+            NeutronError::http_bad_request(format!(
+                "Invalid input for prefixlen. Reason: '{n}' is not a valid prefix length."
+            ))
+        })?),
+    };
+    let cidr = match attrs.nullable_string("cidr", 64)?.flatten() {
+        Some(text) => {
+            let c = Cidr::parse(&text).map_err(|reason| {
+                NeutronError::http_bad_request(format!("Invalid input for cidr. Reason: {reason}."))
+            })?;
+            if c.prefix == 0 {
+                return Err(NeutronError::invalid_input(
+                    "0 is not allowed as CIDR prefix length",
+                ));
+            }
+            Some(c)
+        }
+        None => None,
+    };
+    if cidr.is_some() && prefixlen.is_some() {
+        return Err(NeutronError::bad_request(
+            "subnets",
+            "cidr and prefixlen must not be supplied together",
+        ));
+    }
+    let pool = match (pool_id, use_default) {
+        (Some(id), _) => Some(
+            super::subnetpools::visible_pool(state, ctx, &id)
+                .await?
+                .0
+                .id,
+        ),
+        (None, true) => {
+            let mut tx = crate::db::read(&state.db).await?;
+            let found = crate::service::subnetpools::load(
+                &mut tx,
+                Some("is_default = 1 AND ip_version = ?"),
+                &[Bind::Int(ip_version)],
+            )
+            .await?;
+            Some(found.into_iter().next().map(|p| p.id).ok_or_else(|| {
+                NeutronError::bad_request(
+                    "subnets",
+                    format!("No default subnetpool found for IPv{ip_version}"),
+                )
+            })?)
+        }
+        (None, false) => None,
+    };
+    if pool.is_none() && cidr.is_none() {
+        return Err(NeutronError::bad_request(
+            "subnets",
+            if prefixlen.is_some() {
+                "a subnetpool must be specified in the absence of a cidr"
+            } else {
+                "A cidr must be specified in the absence of a subnet pool"
+            },
         ));
     }
     let mode = |key: &str| -> NeutronResult<Option<String>> {
@@ -318,6 +357,7 @@ async fn parse_create(
         description: attrs.string("description", 255)?.unwrap_or_default(),
         ip_version,
         cidr,
+        subnetpool: pool.map(|p| (p, prefixlen)),
         gateway: gateway(&attrs)?.unwrap_or(Gateway::Default),
         allocation_pools: pairs(&attrs, "allocation_pools", "start", "end")?.filter(|p| {
             !p.is_empty() || attrs.raw("allocation_pools").is_some_and(|v| !v.is_null())

@@ -74,6 +74,14 @@ pub const MIGRATIONS: &[Migration] = &[Migration {
         "CREATE UNIQUE INDEX floatingips_fixed ON floatingips (floating_network_id, fixed_port_id, fixed_ip_address)",
     ],
 }, Migration {
+    version: 5,
+    name: "subnet pools",
+    statements: &[
+        "CREATE TABLE subnetpools (id VARCHAR(36) PRIMARY KEY, project_id VARCHAR(255) NOT NULL, name VARCHAR(255) NOT NULL, description VARCHAR(255) NOT NULL, ip_version BIGINT NOT NULL, prefixes VARCHAR(4000) NOT NULL, default_prefixlen BIGINT NOT NULL, min_prefixlen BIGINT NOT NULL, max_prefixlen BIGINT NOT NULL, shared BIGINT NOT NULL, is_default BIGINT NOT NULL, default_quota BIGINT, alloc_generation BIGINT NOT NULL, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, revision_number BIGINT NOT NULL)",
+        "CREATE INDEX subnetpools_project ON subnetpools (project_id)",
+        "CREATE INDEX subnets_subnetpool ON subnets (subnetpool_id)",
+    ],
+}, Migration {
     version: 6,
     name: "agents and their DHCP network and L3 router bindings",
     statements: &[

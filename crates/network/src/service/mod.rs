@@ -8,4 +8,5 @@ pub mod ports;
 pub mod quotas;
 pub mod routers;
 pub mod security_groups;
+pub mod subnetpools;
 pub mod subnets;

@@ -28,7 +28,10 @@ pub struct SubnetCreate {
     pub name: String,
     pub description: String,
     pub ip_version: i64,
-    pub cidr: Cidr,
+    /// None: allocated from `subnetpool`.
+    pub cidr: Option<Cidr>,
+    /// The pool the CIDR comes from (or is checked against), with the prefix length asked.
+    pub subnetpool: Option<(String, Option<u8>)>,
     pub gateway: Gateway,
     pub allocation_pools: Option<Vec<(String, String)>>,
     pub dns_nameservers: Vec<String>,
@@ -202,7 +205,7 @@ fn pool_texts(cidr: &Cidr, pools: &[Range]) -> Vec<(String, String)> {
         .collect()
 }
 
-fn check_ipv6_modes(req: &SubnetCreate) -> NeutronResult<()> {
+fn check_ipv6_modes(req: &SubnetCreate, cidr: &Cidr) -> NeutronResult<()> {
     let (ra, addr) = (
         req.ipv6_ra_mode.as_deref(),
         req.ipv6_address_mode.as_deref(),
@@ -239,10 +242,10 @@ fn check_ipv6_modes(req: &SubnetCreate) -> NeutronResult<()> {
             "ipv6_ra_mode or ipv6_address_mode cannot be set when enable_dhcp is set to False",
         ));
     }
-    if matches!(addr, Some("slaac" | "dhcpv6-stateless")) && req.cidr.prefix != 64 {
+    if matches!(addr, Some("slaac" | "dhcpv6-stateless")) && cidr.prefix != 64 {
         return Err(NeutronError::invalid_input(format!(
             "Invalid CIDR {} for IPv6 address mode. OpenStack uses the EUI-64 address format, which requires the prefix to be /64",
-            req.cidr
+            cidr
         )));
     }
     Ok(())
@@ -257,8 +260,7 @@ pub fn is_auto_address(s: &Subnet) -> bool {
         )
 }
 
-fn check_cidr_for_dhcp(req: &SubnetCreate) -> NeutronResult<()> {
-    let c = &req.cidr;
+fn check_cidr_for_dhcp(req: &SubnetCreate, c: &Cidr) -> NeutronResult<()> {
     if c.version == 6 && c.network == 0 {
         return Err(NeutronError::invalid_input(
             "IPv6 subnet '::' is not supported",
@@ -300,34 +302,35 @@ fn check_cidr_for_dhcp(req: &SubnetCreate) -> NeutronResult<()> {
     Ok(())
 }
 
-pub async fn create(svc: &NetworkService, req: SubnetCreate) -> NeutronResult<Subnet> {
-    if i64::from(req.cidr.version) != req.ip_version {
+/// The subnet `req` describes on `cidr`, validated.
+fn build(svc: &NetworkService, req: &SubnetCreate, cidr: Cidr) -> NeutronResult<Subnet> {
+    if i64::from(cidr.version) != req.ip_version {
         return Err(NeutronError::invalid_input(format!(
-            "cidr '{}' does not match the ip_version '{}'",
-            req.cidr, req.ip_version
+            "cidr '{cidr}' does not match the ip_version '{}'",
+            req.ip_version
         )));
     }
-    check_cidr_for_dhcp(&req)?;
-    check_ipv6_modes(&req)?;
-    let gateway = resolve_gateway(&req.cidr, req.ip_version, &req.gateway)?;
-    let pools = resolve_pools(&req.cidr, gateway, req.allocation_pools.as_deref())?;
+    check_cidr_for_dhcp(req, &cidr)?;
+    check_ipv6_modes(req, &cidr)?;
+    let gateway = resolve_gateway(&cidr, req.ip_version, &req.gateway)?;
+    let pools = resolve_pools(&cidr, gateway, req.allocation_pools.as_deref())?;
     let dns = check_dns(svc, "new subnet", req.ip_version, &req.dns_nameservers)?;
     let routes = check_routes(svc, "new subnet", req.ip_version, &req.host_routes)?;
     let now = monostack_common::time::now_micros();
-    let subnet = Subnet {
+    Ok(Subnet {
         id: uuid::Uuid::new_v4().to_string(),
         project_id: req.project_id.clone(),
         network_id: req.network_id.clone(),
         name: req.name.clone(),
         description: req.description.clone(),
         ip_version: req.ip_version,
-        cidr: req.cidr.to_string(),
-        gateway_ip: gateway.map(|g| req.cidr.format(g)),
+        cidr: cidr.to_string(),
+        gateway_ip: gateway.map(|g| cidr.format(g)),
         enable_dhcp: req.enable_dhcp,
         ipv6_ra_mode: req.ipv6_ra_mode.clone(),
         ipv6_address_mode: req.ipv6_address_mode.clone(),
-        subnetpool_id: None,
-        allocation_pools: pool_texts(&req.cidr, &pools),
+        subnetpool_id: req.subnetpool.as_ref().map(|(p, _)| p.clone()),
+        allocation_pools: pool_texts(&cidr, &pools),
         dns_nameservers: dns,
         host_routes: routes,
         service_types: req.service_types.clone(),
@@ -336,20 +339,31 @@ pub async fn create(svc: &NetworkService, req: SubnetCreate) -> NeutronResult<Su
         updated_at: now,
         revision_number: 1,
         tags: Vec::new(),
-    };
+    })
+}
+
+pub async fn create(svc: &NetworkService, req: SubnetCreate) -> NeutronResult<Subnet> {
+    if let Some(cidr) = req.cidr {
+        // Bad input is refused before any transaction.
+        build(svc, &req, cidr)?;
+    }
     db::write(&svc.db, |tx, _| {
-        let subnet = subnet.clone();
         let req = &req;
         Box::pin(async move {
             // Lock the network's row so two subnets added at once cannot both miss the other.
-            networks::touch(tx, &subnet.network_id).await?;
-            networks::must_get(tx, &subnet.network_id).await?;
+            networks::touch(tx, &req.network_id).await?;
+            networks::must_get(tx, &req.network_id).await?;
+            let cidr = match &req.subnetpool {
+                Some((pool, prefixlen)) => crate::service::subnetpools::allocate(tx, pool, req.ip_version, req.cidr, *prefixlen).await?,
+                None => req.cidr.ok_or_else(|| NeutronError::bad_request("subnets", "A cidr must be specified in the absence of a subnet pool"))?,
+            };
+            let subnet = build(svc, req, cidr)?;
             for other in subnets::load(tx, Some("network_id = ?"), &[Bind::Text(&subnet.network_id)]).await? {
                 let theirs = Cidr::parse(&other.cidr).map_err(NeutronError::internal)?;
-                if theirs.overlaps(&req.cidr) {
+                if theirs.overlaps(&cidr) {
                     return Err(NeutronError::invalid_input(format!(
-                        "Requested subnet with cidr: {} for network: {} overlaps with another subnet",
-                        req.cidr, subnet.network_id
+                        "Requested subnet with cidr: {cidr} for network: {} overlaps with another subnet",
+                        subnet.network_id
                     )));
                 }
             }

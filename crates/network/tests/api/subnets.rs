@@ -355,3 +355,148 @@ async fn policy_updates_and_deletion() {
         .await;
     assert_eq!(n.body["network"]["subnets"], json!([]));
 }
+
+#[tokio::test]
+async fn subnet_pools_allocate_in_order_and_check_bounds() {
+    let c = Cloud::start().await;
+    let (_, alice) = c.member("alice").await;
+    let a = c.admin.clone();
+    let r = c.call(Method::POST, "/v2.0/subnetpools", Some(json!({"subnetpool": {"name": "pool", "prefixes": ["10.10.0.0/16", "10.20.0.0/24"], "default_prefixlen": 24, "shared": true, "is_default": true}}))).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let p = r.body["subnetpool"].clone();
+    assert_eq!(
+        (
+            p["ip_version"].clone(),
+            p["min_prefixlen"].clone(),
+            p["max_prefixlen"].clone()
+        ),
+        (json!(4), json!(8), json!(32))
+    );
+    let pool = p["id"].as_str().expect("id").to_string();
+    let r = c
+        .call_as(
+            &alice,
+            Method::POST,
+            "/v2.0/subnetpools",
+            Some(json!({"subnetpool": {"name": "x", "prefixes": ["10.0.0.0/8"], "shared": true}})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = c
+        .call_as(
+            &alice,
+            Method::POST,
+            "/v2.0/subnetpools",
+            Some(json!({"subnetpool": {"name": "x", "prefixes": ["10.0.0.0/8", "2001:db8::/32"]}})),
+        )
+        .await;
+    assert_eq!(r.kind(), "PrefixVersionMismatch");
+    let r = c
+        .call_as(
+            &alice,
+            Method::POST,
+            "/v2.0/subnetpools",
+            Some(json!({"subnetpool": {"name": "x", "prefixes": []}})),
+        )
+        .await;
+    assert_eq!(r.kind(), "EmptySubnetPoolPrefixList");
+
+    let net = network(&c, &alice, json!({})).await;
+    let r = subnet(
+        &c,
+        &alice,
+        json!({"network_id": net, "ip_version": 4, "subnetpool_id": pool}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(r.body["subnet"]["cidr"], "10.10.0.0/24");
+    assert_eq!(r.body["subnet"]["subnetpool_id"], pool.as_str());
+    assert_eq!(r.body["subnet"]["gateway_ip"], "10.10.0.1");
+    let net2 = network(&c, &alice, json!({})).await;
+    let r = subnet(&c, &alice, json!({"network_id": net2, "ip_version": 4, "use_default_subnetpool": true, "prefixlen": 26})).await;
+    assert_eq!(r.body["subnet"]["cidr"], "10.10.1.0/26", "{}", r.body);
+    let r = subnet(
+        &c,
+        &alice,
+        json!({"network_id": net2, "ip_version": 4, "subnetpool_id": pool, "prefixlen": 26}),
+    )
+    .await;
+    assert_eq!(r.body["subnet"]["cidr"], "10.10.1.64/26", "{}", r.body);
+    let r = subnet(
+        &c,
+        &alice,
+        json!({"network_id": net2, "ip_version": 4, "subnetpool_id": pool, "cidr": "10.10.1.0/28"}),
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.kind()),
+        (StatusCode::CONFLICT, "SubnetAllocationError"),
+        "taken in the pool"
+    );
+    let r = subnet(&c, &alice, json!({"network_id": net2, "ip_version": 4, "subnetpool_id": pool, "cidr": "192.168.0.0/24"})).await;
+    assert_eq!(r.kind(), "SubnetAllocationError", "outside the pool");
+    let r = subnet(
+        &c,
+        &alice,
+        json!({"network_id": net2, "ip_version": 4, "subnetpool_id": pool, "prefixlen": 4}),
+    )
+    .await;
+    assert_eq!(r.kind(), "MinPrefixSubnetAllocationError");
+    let r = subnet(
+        &c,
+        &alice,
+        json!({"network_id": net2, "ip_version": 6, "subnetpool_id": pool}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let r = subnet(
+        &c,
+        &alice,
+        json!({"network_id": net2, "ip_version": 4, "subnetpool_id": pool, "prefixlen": 16}),
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.kind()),
+        (StatusCode::CONFLICT, "SubnetAllocationError"),
+        "no /16 left: {}",
+        r.body
+    );
+    let r = subnet(
+        &c,
+        &alice,
+        json!({"network_id": net2, "ip_version": 6, "use_default_subnetpool": true}),
+    )
+    .await;
+    assert_eq!(
+        r.message(),
+        "Bad subnets request: No default subnetpool found for IPv6."
+    );
+
+    let path = format!("/v2.0/subnetpools/{pool}");
+    let r = c
+        .call(
+            Method::PUT,
+            &path,
+            Some(json!({"subnetpool": {"prefixes": ["10.20.0.0/24"]}})),
+        )
+        .await;
+    assert_eq!(r.kind(), "IllegalSubnetPoolPrefixUpdate");
+    let r = c.call(Method::PUT, &path, Some(json!({"subnetpool": {"prefixes": ["10.0.0.0/8", "10.20.0.0/24"], "name": "bigger"}}))).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["subnetpool"]["prefixes"], json!(["10.0.0.0/8"]));
+    assert_eq!(
+        c.call_as(&alice, Method::GET, &path, None).await.status,
+        StatusCode::OK,
+        "shared pools are visible"
+    );
+    assert_eq!(
+        c.call_as(&alice, Method::DELETE, &path, None).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let r = c.call(Method::DELETE, &path, None).await;
+    assert_eq!(
+        (r.status, r.kind()),
+        (StatusCode::CONFLICT, "SubnetPoolInUse")
+    );
+    let _ = a;
+}
