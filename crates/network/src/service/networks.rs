@@ -204,6 +204,20 @@ pub async fn update(
                 net.shared = v;
             }
             if let Some(v) = req.router_external {
+                if net.router_external && !v {
+                    let gateways = tx
+                        .fetch_optional(
+                            "SELECT id FROM ports WHERE network_id = ? AND device_owner = 'network:router_gateway'",
+                            &[Bind::Text(id)],
+                        )
+                        .await?;
+                    if gateways.is_some() {
+                        return Err(NeutronError::conflict(
+                            "ExternalNetworkInUse",
+                            format!("External network {id} cannot be updated to be made non-external, since it has existing gateway ports."),
+                        ));
+                    }
+                }
                 net.router_external = v;
             }
             if let Some(v) = req.is_default {

@@ -244,6 +244,19 @@ async fn gateway_interfaces_routes_and_deletion_on(c: &Cloud) {
         format!("Router {id} does not have an interface with id {p2}")
     );
 
+    // The external network stays external while a router uses it.
+    let u = c
+        .call(
+            Method::PUT,
+            &format!("/v2.0/networks/{ext}"),
+            Some(json!({"network": {"router:external": false}})),
+        )
+        .await;
+    assert_eq!(
+        (u.status, u.kind()),
+        (StatusCode::CONFLICT, "ExternalNetworkInUse")
+    );
+
     // Gateway changes: a project network is not external; null removes the gateway.
     let up = c
         .call_as(
@@ -273,6 +286,14 @@ async fn gateway_interfaces_routes_and_deletion_on(c: &Cloud) {
         c.get(&format!("/v2.0/ports/{gw_id}")).await.status,
         StatusCode::NOT_FOUND
     );
+    let u = c
+        .call(
+            Method::PUT,
+            &format!("/v2.0/networks/{ext}"),
+            Some(json!({"network": {"router:external": false}})),
+        )
+        .await;
+    assert_eq!(u.status, StatusCode::OK, "{}", u.body);
 
     let d = c
         .call_as(&alice, Method::DELETE, &format!("/v2.0/routers/{id}"), None)
