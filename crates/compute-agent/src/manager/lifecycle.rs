@@ -71,8 +71,10 @@ impl ComputeManager {
             InstanceField::TerminatedAt(Some(now_micros())),
         ];
         self.save(ctx, uuid, deleted, None).await?;
-        let _: Value = self.conductor.call(ctx, ConductorRequest::InstanceDestroy(InstanceArg { uuid: uuid.clone() })).await.map_err(Failure::from)?;
+        // Released before the row goes, so that a server answering 404 holds nothing: a
+        // client that deletes and boots again never finds the old claim in its way.
         self.release_allocations(ctx, uuid).await;
+        let _: Value = self.conductor.call(ctx, ConductorRequest::InstanceDestroy(InstanceArg { uuid: uuid.clone() })).await.map_err(Failure::from)?;
         tracing::info!("{}Took the instance to DELETED", instance.tag());
         Ok(())
     }

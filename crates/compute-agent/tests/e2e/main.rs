@@ -15,3 +15,4 @@ mod images;
 mod moves;
 mod live;
 mod periodic;
+mod concurrency;
