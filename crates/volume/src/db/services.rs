@@ -92,25 +92,57 @@ pub async fn register(
             .execute(&db.pool)
             .await?;
     } else {
-        let mut tx = db.begin_write().await?;
-        let (max,): (Option<i64>,) = sqlx::query_as("SELECT MAX(id) FROM services")
-            .fetch_one(&mut *tx)
-            .await?;
-        sqlx::query(&db.sql(&format!("INSERT INTO services ({COLUMNS}) VALUES (?, ?, ?, ?, ?, 0, NULL, 0, 0, NULL, NULL, ?, ?)")))
-            .bind(max.unwrap_or(0) + 1)
-            .bind(host)
-            .bind(binary)
-            .bind(topic)
-            .bind(zone)
-            .bind(now)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
+        // Ids are MAX(id) + 1: two services registering at once on PostgreSQL or MariaDB
+        // may pick the same; the loser (a unique violation) tries again with the next one, and
+        // a service of the same host and binary registered meanwhile is simply taken.
+        let mut attempt = 0u64;
+        loop {
+            match insert_next(db, host, binary, topic, zone, now).await {
+                Ok(()) => break,
+                Err(e) if e.status == http::StatusCode::CONFLICT && attempt < 50 => {
+                    if get_by_host_binary(db, host, binary).await?.is_some() {
+                        break;
+                    }
+                    attempt += 1;
+                    // A little jitter, so the racers do not collide again in step.
+                    let pause = 1 + (uuid::Uuid::new_v4().as_u128() % 20) as u64;
+                    tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
+                }
+                Err(e) => return Err(e),
+            }
+        }
     }
     get_by_host_binary(db, host, binary)
         .await?
         .ok_or_else(|| ApiError::internal(format!("service {binary} on {host} vanished")))
+}
+
+async fn insert_next(
+    db: &Database,
+    host: &str,
+    binary: &str,
+    topic: &str,
+    zone: &str,
+    now: i64,
+) -> Result<(), ApiError> {
+    let mut tx = db.begin_write().await?;
+    let (max,): (Option<i64>,) = sqlx::query_as("SELECT MAX(id) FROM services")
+        .fetch_one(&mut *tx)
+        .await?;
+    sqlx::query(&db.sql(&format!(
+        "INSERT INTO services ({COLUMNS}) VALUES (?, ?, ?, ?, ?, 0, NULL, 0, 0, NULL, NULL, ?, ?)"
+    )))
+    .bind(max.unwrap_or(0) + 1)
+    .bind(host)
+    .bind(binary)
+    .bind(topic)
+    .bind(zone)
+    .bind(now)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// One heartbeat; false when the service record is gone (deleted by an admin).

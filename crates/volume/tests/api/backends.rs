@@ -119,6 +119,20 @@ async fn exercise(connection: String) {
         .call(Method::GET, "/v3/os-services", &cloud.admin, None)
         .await;
     assert_eq!(services.body["services"].as_array().map(Vec::len), Some(3));
+    // Services registering at the same time all get their own id.
+    let db = &cloud.volume.db;
+    let hosts: Vec<String> = (0..8).map(|i| format!("racer{i}@b")).collect();
+    let registered = futures::future::join_all(hosts.iter().map(|h| {
+        monostack_volume::db::services::register(db, h, "cinder-volume", "cinder-volume", "nova")
+    }))
+    .await;
+    let mut ids: Vec<i64> = registered
+        .into_iter()
+        .map(|r| r.expect("registered").id)
+        .collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 8);
     // Migrations are idempotent: a second pass applies nothing.
     assert_eq!(
         cloud
