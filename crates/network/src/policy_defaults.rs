@@ -170,6 +170,9 @@ pub const DEFAULT_RULES: &[(&str, &str)] = &[
     ("get_floatingip", "rule:admin_only or (role:reader and project_id:%(project_id)s)"),
     ("update_floatingip", ADMIN_OR_MEMBER),
     ("delete_floatingip", ADMIN_OR_MEMBER),
+    // Auto-allocated topologies.
+    ("get_auto_allocated_topology", "rule:admin_only or (role:reader and project_id:%(project_id)s)"),
+    ("delete_auto_allocated_topology", ADMIN_OR_MEMBER),
     // Agents and their schedulers.
     ("get_agent", ADMIN),
     ("update_agent", ADMIN),

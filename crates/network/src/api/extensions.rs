@@ -20,6 +20,7 @@ pub fn routes() -> Router<State> {
 pub const EXTENSIONS: &[(&str, &str, &str)] = &[
     ("agent", "agent", "The agent management extension."),
     ("allowed-address-pairs", "Allowed Address Pairs", "Provides allowed address pairs"),
+    ("auto-allocated-topology", "Auto Allocated Topology Services", "Auto Allocated Topology Services."),
     ("availability_zone", "Availability Zone", "The availability zone extension."),
     ("binding", "Port Binding", "Expose port bindings of a virtual port to external application"),
     ("dhcp_agent_scheduler", "DHCP Agent Scheduler", "Schedule networks among dhcp agents"),

@@ -4,6 +4,7 @@
 //! the caller may not see are dropped) → JSON.
 
 pub mod agents;
+pub mod auto_allocate;
 pub mod availability_zones;
 pub mod body;
 pub mod extensions;
@@ -45,6 +46,7 @@ pub fn router(state: State, validator: SharedValidator, identity_url: &str) -> R
         .merge(routers::routes())
         .merge(floatingips::routes())
         .merge(agents::routes())
+        .merge(auto_allocate::routes())
         .merge(security_groups::routes())
         .merge(quotas::routes())
         .merge(ip_availability::routes())

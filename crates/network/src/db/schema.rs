@@ -92,6 +92,10 @@ pub const MIGRATIONS: &[Migration] = &[Migration {
         "CREATE TABLE router_l3_agent_bindings (router_id VARCHAR(36) NOT NULL, agent_id VARCHAR(36) NOT NULL, PRIMARY KEY (router_id, agent_id))",
         "CREATE INDEX router_l3_agent_bindings_agent ON router_l3_agent_bindings (agent_id)",
     ],
+}, Migration {
+    version: 7,
+    name: "auto-allocated topologies",
+    statements: &["CREATE TABLE auto_allocated_topologies (project_id VARCHAR(255) PRIMARY KEY, network_id VARCHAR(36) NOT NULL, router_id VARCHAR(36))"],
 }];
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! one database write transaction.
 
 pub mod agents;
+pub mod auto_allocate;
 pub mod floatingips;
 pub mod networks;
 pub mod ports;

@@ -6,6 +6,7 @@
 mod identity_support;
 
 mod agents;
+mod auto_allocate;
 mod floatingips;
 mod networks;
 mod policy;
