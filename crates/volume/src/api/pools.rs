@@ -1,5 +1,5 @@
 //! `scheduler-stats/get_pools`: the pools the volume managers report, as the scheduler sees
-//! them (admins only).
+//! them, and `capabilities/{host@backend}`: what a backend offers (admins only).
 
 use super::{own_target, ApiResult, Caller, State};
 use crate::db::pools;
@@ -9,7 +9,9 @@ use axum::{Json, Router};
 use serde_json::{json, Value};
 
 pub fn routes() -> Router<State> {
-    Router::new().route("/v3/scheduler-stats/get_pools", get(get_pools))
+    Router::new()
+        .route("/v3/scheduler-stats/get_pools", get(get_pools))
+        .route("/v3/capabilities/{host}", get(capabilities))
 }
 
 async fn get_pools(
@@ -41,4 +43,48 @@ async fn get_pools(
         })
         .collect();
     Ok(Json(json!({"pools": list})))
+}
+
+async fn capabilities(
+    S(state): S<State>,
+    Caller(ctx): Caller,
+    axum::extract::Path(host): axum::extract::Path<String>,
+) -> ApiResult<Json<Value>> {
+    state.authorize("volume_extension:capabilities", &own_target(&ctx), &ctx)?;
+    let service =
+        crate::db::services::get_by_host_binary(&state.db, &host, "cinder-volume").await?;
+    let pool = pools::list(&state.db)
+        .await?
+        .into_iter()
+        .find(|p| p.backend == host);
+    let (Some(_), Some(pool)) = (service, pool) else {
+        return Err(monostack_common::ApiError::not_found(format!(
+            "Can't find service: {host}"
+        )));
+    };
+    let caps = &pool.capabilities;
+    let mut properties = serde_json::Map::new();
+    if caps
+        .get("thin_provisioning_support")
+        .and_then(Value::as_bool)
+        == Some(true)
+    {
+        properties.insert(
+            "thin_provisioning".into(),
+            json!({"title": "Thin Provisioning", "description": "Sets thin provisioning.", "type": "boolean"}),
+        );
+    }
+    Ok(Json(json!({
+        "namespace": format!("OS::Storage::Capabilities::{host}"),
+        "vendor_name": caps.get("vendor_name"),
+        "volume_backend_name": caps.get("volume_backend_name"),
+        "pool_name": Value::Null,
+        "driver_version": caps.get("driver_version"),
+        "storage_protocol": caps.get("storage_protocol"),
+        "display_name": Value::Null,
+        "description": Value::Null,
+        "visibility": Value::Null,
+        "replication_targets": [],
+        "properties": properties,
+    })))
 }

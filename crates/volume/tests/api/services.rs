@@ -120,6 +120,29 @@ async fn services_zones_and_pools() {
         .call(Method::GET, "/v3/scheduler-stats/get_pools", &member, None)
         .await;
     assert_eq!(denied.status, StatusCode::FORBIDDEN);
+    let caps = cloud
+        .call(
+            Method::GET,
+            "/v3/capabilities/node1@fake-1",
+            &cloud.admin,
+            None,
+        )
+        .await;
+    assert_eq!(caps.status, StatusCode::OK, "{}", caps.body);
+    assert_eq!(
+        caps.body["namespace"],
+        "OS::Storage::Capabilities::node1@fake-1"
+    );
+    assert_eq!(caps.body["volume_backend_name"], "fake-1");
+    assert_eq!(caps.body["storage_protocol"], "fake");
+    let none = cloud
+        .call(Method::GET, "/v3/capabilities/node9@x", &cloud.admin, None)
+        .await;
+    assert_eq!(none.status, StatusCode::NOT_FOUND);
+    let denied = cloud
+        .call(Method::GET, "/v3/capabilities/node1@fake-1", &member, None)
+        .await;
+    assert_eq!(denied.status, StatusCode::FORBIDDEN);
 }
 
 #[tokio::test]
