@@ -372,13 +372,13 @@ async fn every_endpoint_as_anonymous_other_project_and_reader() {
         (
             Method::GET,
             "/v3/scheduler-stats/get_pools".into(),
-            (
-                Method::GET,
-                "/v3/capabilities/node1@fake-1".into(),
-                None,
-                FORBIDDEN,
-                FORBIDDEN,
-            ),
+            None,
+            FORBIDDEN,
+            FORBIDDEN,
+        ),
+        (
+            Method::GET,
+            "/v3/capabilities/node1@fake-1".into(),
             None,
             FORBIDDEN,
             FORBIDDEN,
