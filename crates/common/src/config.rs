@@ -506,6 +506,9 @@ section! {
         /// Seconds without a heartbeat after which an agent is shown dead (Neutron's
         /// agent_down_time).
         agent_down_time: u32 = 75,
+        /// DHCP agents a network with DHCP-enabled subnets is scheduled to (Neutron's
+        /// dhcp_agents_per_network); 0 leaves scheduling to the admin.
+        dhcp_agents_per_network: u32 = 1,
         /// Networks per project; -1 is unlimited (Neutron's [QUOTAS] quota_network).
         quota_network: i64 = 100,
         /// Subnets per project (quota_subnet).

@@ -61,6 +61,9 @@ async fn report(svc: &NetworkService, state: &AgentState) -> NeutronResult<(Agen
                         heartbeat_timestamp: now,
                     };
                     agents::insert(tx, &a).await?;
+                    if a.agent_type == AGENT_TYPE_DHCP {
+                        schedule_unhosted_networks(svc, tx, &a.id).await?;
+                    }
                     Ok((a, true))
                 }
             }
@@ -222,31 +225,98 @@ pub async fn auto_schedule_router(
     tx: &mut Tx,
     router_id: &str,
 ) -> NeutronResult<()> {
+    if let Some(agent_id) = least_loaded(svc, tx, AGENT_TYPE_L3, Binding::L3Router)
+        .await?
+        .into_iter()
+        .next()
+    {
+        agents::bind(tx, Binding::L3Router, router_id, &agent_id).await?;
+    }
+    Ok(())
+}
+
+/// The alive, enabled agents of `agent_type`, fewest `kind` resources first.
+async fn least_loaded(
+    svc: &NetworkService,
+    tx: &mut Tx,
+    agent_type: &str,
+    kind: Binding,
+) -> NeutronResult<Vec<String>> {
     let now = monostack_common::time::now_micros();
-    let candidates = agents::load(
+    let down_time = svc.config.network.agent_down_time;
+    let table = match kind {
+        Binding::DhcpNetwork => "network_dhcp_agent_bindings",
+        Binding::L3Router => "router_l3_agent_bindings",
+    };
+    let mut loads = Vec::new();
+    for a in agents::load(
         tx,
         Some("agent_type = ? AND admin_state_up = 1"),
-        &[Bind::Text(AGENT_TYPE_L3)],
+        &[Bind::Text(agent_type)],
     )
-    .await?;
-    let mut best: Option<(i64, String)> = None;
-    let down_time = svc.config.network.agent_down_time;
-    for a in candidates.iter().filter(|a| is_alive(down_time, a, now)) {
+    .await?
+    {
+        if !is_alive(down_time, &a, now) {
+            continue;
+        }
         let load = tx
             .fetch_optional(
-                "SELECT COUNT(*) AS n FROM router_l3_agent_bindings WHERE agent_id = ?",
+                &format!("SELECT COUNT(*) AS n FROM {table} WHERE agent_id = ?"),
                 &[Bind::Text(&a.id)],
             )
             .await?
             .map(|r| r.i("n"))
             .transpose()?
             .unwrap_or(0);
-        if best.as_ref().is_none_or(|(n, _)| load < *n) {
-            best = Some((load, a.id.clone()));
-        }
+        loads.push((load, a.id));
     }
-    if let Some((_, agent_id)) = best {
-        agents::bind(tx, Binding::L3Router, router_id, &agent_id).await?;
+    loads.sort();
+    Ok(loads.into_iter().map(|(_, id)| id).collect())
+}
+
+/// Schedules a network with DHCP-enabled subnets to the least loaded alive DHCP agents, up to
+/// `[network] dhcp_agents_per_network` (Neutron's network_auto_schedule).
+pub async fn auto_schedule_network(
+    svc: &NetworkService,
+    tx: &mut Tx,
+    network_id: &str,
+) -> NeutronResult<()> {
+    let want = svc.config.network.dhcp_agents_per_network as usize;
+    let bound = agents::agents_of(tx, Binding::DhcpNetwork, network_id).await?;
+    if bound.len() >= want {
+        return Ok(());
+    }
+    let candidates = least_loaded(svc, tx, AGENT_TYPE_DHCP, Binding::DhcpNetwork).await?;
+    for id in candidates
+        .into_iter()
+        .filter(|id| !bound.contains(id))
+        .take(want - bound.len())
+    {
+        agents::bind(tx, Binding::DhcpNetwork, network_id, &id).await?;
+    }
+    Ok(())
+}
+
+/// A DHCP agent's first report: the networks with DHCP-enabled subnets that have fewer DHCP
+/// agents than they should get it.
+async fn schedule_unhosted_networks(
+    svc: &NetworkService,
+    tx: &mut Tx,
+    agent_id: &str,
+) -> NeutronResult<()> {
+    let want = i64::from(svc.config.network.dhcp_agents_per_network);
+    let rows = tx
+        .fetch_all(
+            "SELECT DISTINCT network_id FROM subnets WHERE enable_dhcp = 1 ORDER BY network_id",
+            &[],
+        )
+        .await?;
+    for row in rows {
+        let net = row.s("network_id")?;
+        let bound = agents::agents_of(tx, Binding::DhcpNetwork, &net).await?;
+        if (bound.len() as i64) < want && !bound.iter().any(|a| a == agent_id) {
+            agents::bind(tx, Binding::DhcpNetwork, &net, agent_id).await?;
+        }
     }
     Ok(())
 }

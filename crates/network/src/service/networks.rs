@@ -300,6 +300,7 @@ pub async fn delete(
             .await?;
             tx.exec("DELETE FROM ports WHERE network_id = ?", &[Bind::Text(id)])
                 .await?;
+            crate::db::agents::unbind_all(tx, crate::db::agents::Binding::DhcpNetwork, id).await?;
             for s in &net.subnets {
                 tags::remove_all(tx, "subnets", s).await?;
             }

@@ -372,6 +372,10 @@ pub async fn create(svc: &NetworkService, req: SubnetCreate) -> NeutronResult<Su
             if !req.tags.is_empty() {
                 tags::replace(tx, "subnets", &subnet.id, &req.tags).await?;
             }
+            if subnet.enable_dhcp {
+                crate::service::agents::auto_schedule_network(svc, tx, &subnet.network_id)
+                    .await?;
+            }
             subnets::must_get(tx, &subnet.id).await
         })
     })

@@ -343,3 +343,71 @@ async fn report_state_over_the_bus() {
     );
     consumer.abort();
 }
+
+#[tokio::test]
+async fn networks_with_dhcp_subnets_are_scheduled_to_dhcp_agents() {
+    let c = Cloud::start().await;
+    let admin = c.admin.clone();
+    // A network whose DHCP subnet predates every DHCP agent goes to the first one reporting.
+    let early = network(&c, &admin, json!({"name": "early"})).await;
+    let s = crate::subnets::subnet(
+        &c,
+        &admin,
+        json!({"network_id": early, "ip_version": 4, "cidr": "10.9.0.0/24"}),
+    )
+    .await;
+    assert_eq!(s.status, StatusCode::CREATED, "{}", s.body);
+    let no_dhcp = network(&c, &admin, json!({"name": "static"})).await;
+    crate::subnets::subnet(
+        &c,
+        &admin,
+        json!({"network_id": no_dhcp, "ip_version": 4, "cidr": "10.8.0.0/24", "enable_dhcp": false}),
+    )
+    .await;
+    let d1 = heartbeat(&c, "DHCP agent", "neutron-dhcp-agent", "dhcp_agent", "net1").await;
+    let hosting = c.get(&format!("/v2.0/networks/{early}/dhcp-agents")).await;
+    assert_eq!(
+        hosting.body["agents"][0]["id"],
+        d1.as_str(),
+        "{}",
+        hosting.body
+    );
+    let hosting = c
+        .get(&format!("/v2.0/networks/{no_dhcp}/dhcp-agents"))
+        .await;
+    assert_eq!(hosting.body["agents"], json!([]));
+    // Later networks go to the least loaded agent when their first DHCP subnet is made.
+    let d2 = heartbeat(&c, "DHCP agent", "neutron-dhcp-agent", "dhcp_agent", "net2").await;
+    let late = network(&c, &admin, json!({"name": "late"})).await;
+    let hosting = c.get(&format!("/v2.0/networks/{late}/dhcp-agents")).await;
+    assert_eq!(hosting.body["agents"], json!([]));
+    crate::subnets::subnet(
+        &c,
+        &admin,
+        json!({"network_id": late, "ip_version": 4, "cidr": "10.7.0.0/24"}),
+    )
+    .await;
+    let hosting = c.get(&format!("/v2.0/networks/{late}/dhcp-agents")).await;
+    assert_eq!(
+        hosting.body["agents"][0]["id"],
+        d2.as_str(),
+        "{}",
+        hosting.body
+    );
+    assert_eq!(hosting.body["agents"].as_array().map(Vec::len), Some(1));
+    // A deleted network leaves its agent.
+    let d = c
+        .call(Method::DELETE, &format!("/v2.0/networks/{late}"), None)
+        .await;
+    assert_eq!(d.status, StatusCode::NO_CONTENT, "{}", d.body);
+    let nets = c.get(&format!("/v2.0/agents/{d2}/dhcp-networks")).await;
+    assert_eq!(nets.body["networks"], json!([]));
+    let n = c
+        .call(
+            Method::POST,
+            &format!("/v2.0/agents/{d2}/dhcp-networks"),
+            Some(json!({"network_id": early})),
+        )
+        .await;
+    assert_eq!(n.status, StatusCode::CREATED, "{}", n.body);
+}
