@@ -2,6 +2,7 @@
 //! interface cut to what the flows use, with:
 //! - [`file::FileDriver`]: raw or qcow2 files in a directory, made and copied with
 //!   `qemu-img` (Cinder's NFS driver without the mount), sparse, wiped on delete;
+//! - [`lvm::LvmDriver`]: logical volumes of a volume group (thick, COW snapshots);
 //! - [`fake::FakeDriver`]: volumes simulated in memory, for tests and scale simulations.
 //!
 //! Attaching goes through [`VolumeDriver::initialize_connection`], whose answer the compute
@@ -11,6 +12,7 @@
 
 pub mod fake;
 pub mod file;
+pub mod lvm;
 pub mod qemu_img;
 
 use crate::db::snapshots::Snapshot;
@@ -162,10 +164,7 @@ pub fn from_config(config: &Config, name: &str) -> Result<Arc<dyn VolumeDriver>,
             )))
         }
         "fake" => Ok(Arc::new(fake::FakeDriver::new(backend_name, &settings))),
-        "lvm" => Err(DriverError::Setup(format!(
-            "volume group {}: the lvm driver is not available yet; use the file driver",
-            settings.volume_group
-        ))),
+        "lvm" => Ok(Arc::new(lvm::LvmDriver::new(backend_name, &settings))),
         other => Err(DriverError::Setup(format!("unknown volume_driver {other}"))),
     }
 }

@@ -2,6 +2,7 @@
 
 use crate::support::Cloud;
 use http::{Method, StatusCode};
+use monostack_common::config::VolumeBackendSection;
 use serde_json::json;
 
 #[tokio::test]
@@ -300,4 +301,41 @@ async fn quotas_limit_and_report_usage() {
         )
         .await;
     assert_eq!(after.body["quota_set"]["snapshots"], 3);
+}
+
+#[tokio::test]
+async fn a_backend_that_cannot_work_is_left_out() {
+    let cloud = Cloud::start_with(
+        |c| {
+            c.volume.enabled_backends = vec!["fake-1".into(), "lvm-1".into()];
+            c.volume_backends.insert(
+                "fake-1".into(),
+                VolumeBackendSection {
+                    volume_driver: "fake".into(),
+                    ..Default::default()
+                },
+            );
+            c.volume_backends.insert(
+                "lvm-1".into(),
+                VolumeBackendSection {
+                    volume_driver: "lvm".into(),
+                    volume_group: "ms-no-such-vg".into(),
+                    ..Default::default()
+                },
+            );
+        },
+        true,
+    )
+    .await;
+    assert_eq!(cloud.managers.len(), 1);
+    assert_eq!(cloud.managers[0].manager.backend, "node1@fake-1");
+    let list = cloud
+        .call(
+            Method::GET,
+            "/v3/os-services?binary=cinder-volume",
+            &cloud.admin,
+            None,
+        )
+        .await;
+    assert_eq!(list.body["services"].as_array().map(Vec::len), Some(1));
 }
