@@ -322,6 +322,19 @@ fn rules_for(attrs: &Attrs) -> Vec<&'static str> {
     rules
 }
 
+/// The gateway's network must be one the caller may see (else NetworkNotFound, never
+/// revealing another project's network).
+async fn gateway_visible(
+    state: &State,
+    ctx: &AuthContext,
+    gw: Option<&GatewayRequest>,
+) -> NeutronResult<()> {
+    if let Some(g) = gw {
+        super::networks::visible_network(state, ctx, &g.network_id).await?;
+    }
+    Ok(())
+}
+
 /// The single-node L3 provider serves neither distributed nor HA routers.
 fn check_provider(attrs: &Attrs) -> NeutronResult<()> {
     for key in ["distributed", "ha"] {
@@ -423,6 +436,7 @@ async fn create(
     let t = json!({"project_id": project_id, "tenant_id": project_id});
     state.authorize(&ctx, "create_router", &t, &rules_for(&attrs))?;
     check_provider(&attrs)?;
+    gateway_visible(&state, &ctx, req.gateway.as_ref()).await?;
     match attrs.raw("flavor_id") {
         None | Some(Value::Null) => {}
         Some(v) => {
@@ -486,6 +500,7 @@ async fn update(
         let (r, _) = visible_router(&state, &ctx, &id).await?;
         state.authorize(&ctx, "update_router", &target(&r), &rules_for(&attrs))?;
         check_provider(&attrs)?;
+        gateway_visible(&state, &ctx, req.gateway.as_ref().and_then(Option::as_ref)).await?;
     }
     let check = write_check(&state, &ctx, "update_router", rules_for(&attrs), if_match);
     let r = svc::update(&state, &id, req, &check).await?;

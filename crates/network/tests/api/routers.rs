@@ -343,6 +343,18 @@ async fn policy_validation_quota_extraroutes_and_tags() {
     }
     let list = c.call_as(&bob, Method::GET, "/v2.0/routers", None).await;
     assert_eq!(list.body["routers"], json!([]));
+    // Alice's private network is not Bob's to name as a gateway.
+    let (alice_net, _) = project_net(&c, &alice, "192.168.9.0/24").await;
+    let gw = router(
+        &c,
+        &bob,
+        json!({"external_gateway_info": {"network_id": alice_net}}),
+    )
+    .await;
+    assert_eq!(
+        (gw.status, gw.kind()),
+        (StatusCode::NOT_FOUND, "NetworkNotFound")
+    );
     // Bob's router cannot take Alice's subnet.
     let rb = router(&c, &bob, json!({})).await;
     let rb_id = rb.body["router"]["id"].as_str().expect("id").to_string();
