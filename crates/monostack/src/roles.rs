@@ -147,10 +147,11 @@ async fn start_placement(
     serve_api(config, "placement", config.placement.port, api, FaultStyle::Placement, shutdown).await
 }
 
-/// The networking API (Neutron v2.0), and the agents' heartbeats on the bus.
+/// The networking API (Neutron v2.0), and the agents' heartbeats and L3 calls on the bus.
 async fn start_network(config: &Arc<Config>, identity: &Arc<Identity>, bus: Arc<dyn monostack_bus::Bus>, shutdown: tokio::sync::watch::Receiver<bool>) -> anyhow::Result<ServeTask> {
     let network = monostack_network::NetworkService::open(config.clone()).await?;
-    monostack_network::service::agents::serve_reports(network.clone(), bus, "neutron-server").await?;
+    monostack_network::service::agents::serve_reports(network.clone(), bus.clone(), "neutron-server").await?;
+    monostack_network::service::agents::serve_l3_plugin(network.clone(), bus, "neutron-server").await?;
     let (validator, www) = local_auth(identity);
     let api = monostack_network::api::router(network, validator, &www);
     serve_api(config, "network", config.network.port, api, FaultStyle::Network, shutdown).await

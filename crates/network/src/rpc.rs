@@ -14,6 +14,8 @@
 //!    `ACTIVE` (and [`UpdateDeviceDown`] takes it back to `DOWN`).
 //! 5. DHCP agents get [`NetworkEvent`]s on [`TOPIC_DHCP_AGENT`] for network/subnet/port
 //!    changes of networks they host; every agent reports [`AgentState`] on [`TOPIC_REPORTS`].
+//! 6. L3 agents call [`SyncRouters`] on [`TOPIC_L3_PLUGIN`] for the routers scheduled to their
+//!    host ([`RouterInfo`]: gateway and interface ports, routes, floating IPs).
 
 use serde::{Deserialize, Serialize};
 
@@ -112,4 +114,64 @@ pub struct AgentState {
     pub topic: String,
     pub availability_zone: Option<String>,
     pub configurations: serde_json::Value,
+}
+
+/// L3 agents → server calls (Neutron's `q-l3-plugin`).
+pub const TOPIC_L3_PLUGIN: &str = "q-l3-plugin";
+
+/// `sync_routers`: an L3 agent asks for the routers scheduled to its host (all of them, or
+/// those of `router_ids`), with everything it needs to build their `qrouter-` namespaces.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SyncRouters {
+    pub host: String,
+    #[serde(default)]
+    pub router_ids: Option<Vec<String>>,
+}
+
+/// A subnet a router port has an address on.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SubnetInfo {
+    pub id: String,
+    pub cidr: String,
+    pub gateway_ip: Option<String>,
+}
+
+/// A router port: `qg-` (gateway) or `qr-` (interface) + the first 11 characters of `id`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RouterPortInfo {
+    pub id: String,
+    pub network_id: String,
+    pub mac_address: String,
+    pub mtu: i64,
+    pub fixed_ips: Vec<FixedIp>,
+    pub subnets: Vec<SubnetInfo>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Route {
+    pub destination: String,
+    pub nexthop: String,
+}
+
+/// A floating IP to realize: DNAT to and SNAT from `fixed_ip_address` on the gateway.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct FloatingIpInfo {
+    pub id: String,
+    pub floating_ip_address: String,
+    pub fixed_ip_address: String,
+    pub port_id: String,
+    pub status: String,
+}
+
+/// One router as `sync_routers` answers it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RouterInfo {
+    pub id: String,
+    pub project_id: String,
+    pub admin_state_up: bool,
+    pub enable_snat: bool,
+    pub gw_port: Option<RouterPortInfo>,
+    pub interfaces: Vec<RouterPortInfo>,
+    pub routes: Vec<Route>,
+    pub floating_ips: Vec<FloatingIpInfo>,
 }

@@ -7,7 +7,7 @@
 use crate::db::agents::{self, Agent, Binding, AGENT_TYPE_DHCP, AGENT_TYPE_L3};
 use crate::db::{self, Bind, Cols, Tx};
 use crate::error::{NeutronError, NeutronResult};
-use crate::rpc::{AgentState, TOPIC_REPORTS};
+use crate::rpc::{AgentState, SyncRouters, TOPIC_L3_PLUGIN, TOPIC_REPORTS};
 use crate::NetworkService;
 use monostack_bus::{Bus, Message};
 use std::sync::Arc;
@@ -95,6 +95,33 @@ pub async fn serve_reports(
                 Ok((_, false)) => Ok(serde_json::json!("alive")),
                 Err(e) => Err(e.message),
             }
+        }
+    }))
+}
+
+/// The server side of the L3 agents' `sync_routers` calls on [`TOPIC_L3_PLUGIN`] (args: a
+/// [`SyncRouters`]), answering a list of [`crate::rpc::RouterInfo`].
+pub async fn serve_l3_plugin(
+    svc: Arc<NetworkService>,
+    bus: Arc<dyn Bus>,
+    server: &str,
+) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+    let listener = bus.listen(TOPIC_L3_PLUGIN, server).await?;
+    Ok(monostack_bus::serve(listener, move |msg: Message| {
+        let svc = svc.clone();
+        async move {
+            if msg.method != "sync_routers" {
+                return Err(format!(
+                    "unknown method {} on {TOPIC_L3_PLUGIN}",
+                    msg.method
+                ));
+            }
+            let req: SyncRouters =
+                serde_json::from_value(msg.args).map_err(|e| format!("bad sync_routers: {e}"))?;
+            let routers = crate::service::routers::sync_routers(&svc, &req)
+                .await
+                .map_err(|e| e.message)?;
+            serde_json::to_value(routers).map_err(|e| e.to_string())
         }
     }))
 }

@@ -6,12 +6,16 @@
 //! Every change runs in one write transaction that first locks the router's row, so two
 //! interfaces added at once cannot both pass the overlap check.
 
+use crate::db::agents::{self, Binding, AGENT_TYPE_L3};
 use crate::db::ports::{self, Port};
 use crate::db::routers::{self, Router, OWNER_GATEWAY, OWNER_INTERFACE};
 use crate::db::subnets::{self, Subnet};
 use crate::db::{self, tags, Bind, Cols, Tx};
 use crate::error::{NeutronError, NeutronResult};
 use crate::ipam::{self, Cidr};
+use crate::rpc::{
+    FixedIp, FloatingIpInfo, Route, RouterInfo, RouterPortInfo, SubnetInfo, SyncRouters,
+};
 use crate::service::ports::{create_in as create_port, FixedIpRequest, PortCreate};
 use crate::NetworkService;
 use serde_json::json;
@@ -611,4 +615,110 @@ pub async fn gateway_ips(tx: &mut Tx, r: &Router) -> NeutronResult<Vec<(String, 
             .unwrap_or_default()),
         None => Ok(Vec::new()),
     }
+}
+
+async fn port_info(tx: &mut Tx, p: &Port) -> NeutronResult<RouterPortInfo> {
+    let mtu = crate::db::networks::get(tx, &p.network_id)
+        .await?
+        .map(|n| n.mtu)
+        .unwrap_or(0);
+    let mut subnet_infos: Vec<SubnetInfo> = Vec::new();
+    for (sid, _) in &p.fixed_ips {
+        if subnet_infos.iter().any(|s| &s.id == sid) {
+            continue;
+        }
+        if let Some(s) = subnets::get(tx, sid).await? {
+            subnet_infos.push(SubnetInfo {
+                id: s.id,
+                cidr: s.cidr,
+                gateway_ip: s.gateway_ip,
+            });
+        }
+    }
+    Ok(RouterPortInfo {
+        id: p.id.clone(),
+        network_id: p.network_id.clone(),
+        mac_address: p.mac_address.clone(),
+        mtu,
+        fixed_ips: p
+            .fixed_ips
+            .iter()
+            .map(|(s, ip)| FixedIp {
+                subnet_id: s.clone(),
+                ip_address: ip.clone(),
+            })
+            .collect(),
+        subnets: subnet_infos,
+    })
+}
+
+/// `sync_routers`: the routers scheduled to the L3 agent of `req.host` (none when no such
+/// agent is registered), with their ports, routes and associated floating IPs.
+pub async fn sync_routers(
+    svc: &NetworkService,
+    req: &SyncRouters,
+) -> NeutronResult<Vec<RouterInfo>> {
+    let mut tx = db::read(&svc.db).await?;
+    let Some(agent) = agents::by_type_host(&mut tx, AGENT_TYPE_L3, &req.host).await? else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    for id in agents::resources_of(&mut tx, Binding::L3Router, &agent.id).await? {
+        if req
+            .router_ids
+            .as_ref()
+            .is_some_and(|ids| !ids.contains(&id))
+        {
+            continue;
+        }
+        let Some(r) = routers::get(&mut tx, &id).await? else {
+            continue;
+        };
+        let gw_port = match &r.gw_port_id {
+            Some(pid) => match ports::get(&mut tx, pid).await? {
+                Some(p) => Some(port_info(&mut tx, &p).await?),
+                None => None,
+            },
+            None => None,
+        };
+        let mut interfaces = Vec::new();
+        for pid in routers::interface_ports(&mut tx, &id).await? {
+            if let Some(p) = ports::get(&mut tx, &pid).await? {
+                interfaces.push(port_info(&mut tx, &p).await?);
+            }
+        }
+        let floating_ips = crate::db::floatingips::load(
+            &mut tx,
+            Some("router_id = ? AND fixed_port_id IS NOT NULL"),
+            &[Bind::Text(&id)],
+        )
+        .await?
+        .into_iter()
+        .map(|f| FloatingIpInfo {
+            id: f.id,
+            floating_ip_address: f.floating_ip_address,
+            fixed_ip_address: f.fixed_ip_address.unwrap_or_default(),
+            port_id: f.fixed_port_id.unwrap_or_default(),
+            status: f.status,
+        })
+        .collect();
+        out.push(RouterInfo {
+            id: r.id.clone(),
+            project_id: r.project_id.clone(),
+            admin_state_up: r.admin_state_up,
+            enable_snat: r.enable_snat,
+            gw_port,
+            interfaces,
+            routes: r
+                .routes
+                .iter()
+                .map(|(d, n)| Route {
+                    destination: d.clone(),
+                    nexthop: n.clone(),
+                })
+                .collect(),
+            floating_ips,
+        });
+    }
+    Ok(out)
 }

@@ -411,3 +411,87 @@ async fn networks_with_dhcp_subnets_are_scheduled_to_dhcp_agents() {
         .await;
     assert_eq!(n.status, StatusCode::CREATED, "{}", n.body);
 }
+
+#[tokio::test]
+async fn l3_agents_sync_their_routers_over_the_bus() {
+    let c = Cloud::start().await;
+    let (_, alice) = c.member("alice").await;
+    let bus: std::sync::Arc<dyn monostack_bus::Bus> =
+        std::sync::Arc::new(monostack_bus::InProcessBus::new());
+    let consumer = monostack_network::service::agents::serve_l3_plugin(
+        c.network.clone(),
+        bus.clone(),
+        "neutron-server",
+    )
+    .await
+    .expect("serve");
+    heartbeat(&c, "L3 agent", "neutron-l3-agent", "l3_agent", "net1").await;
+    let (ext, _) = crate::routers::external(&c, "10.10.10.0/24").await;
+    let (net, sub) = crate::routers::project_net(&c, &alice, "172.16.101.0/24").await;
+    let r = router(
+        &c,
+        &alice,
+        json!({"external_gateway_info": {"network_id": ext}}),
+    )
+    .await;
+    let rid = r.body["router"]["id"].as_str().expect("id").to_string();
+    let a = crate::routers::interface(&c, &alice, &rid, "add", json!({"subnet_id": sub})).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    let p = c
+        .call_as(
+            &alice,
+            Method::POST,
+            "/v2.0/ports",
+            Some(json!({"port": {"network_id": net}})),
+        )
+        .await;
+    let vm = p.body["port"]["id"].as_str().expect("id").to_string();
+    let f = c
+        .call_as(
+            &alice,
+            Method::POST,
+            "/v2.0/floatingips",
+            Some(json!({"floatingip": {"floating_network_id": ext, "port_id": vm}})),
+        )
+        .await;
+    assert_eq!(f.status, StatusCode::CREATED, "{}", f.body);
+
+    let target = monostack_bus::Target::topic(monostack_network::rpc::TOPIC_L3_PLUGIN);
+    let timeout = std::time::Duration::from_secs(5);
+    let sync = |args: Value| {
+        let bus = bus.clone();
+        let target = target.clone();
+        async move {
+            bus.call(
+                &target,
+                monostack_bus::Message::new("sync_routers", args),
+                timeout,
+            )
+            .await
+            .expect("call")
+        }
+    };
+    let routers: Vec<monostack_network::rpc::RouterInfo> =
+        serde_json::from_value(sync(json!({"host": "net1"})).await).expect("routers");
+    assert_eq!(routers.len(), 1);
+    let info = &routers[0];
+    assert_eq!(info.id, rid);
+    assert!(info.enable_snat);
+    let gw = info.gw_port.as_ref().expect("gateway");
+    assert_eq!(gw.fixed_ips[0].ip_address, "10.10.10.2");
+    assert_eq!(gw.subnets[0].gateway_ip.as_deref(), Some("10.10.10.1"));
+    assert_eq!(info.interfaces.len(), 1);
+    assert_eq!(info.interfaces[0].fixed_ips[0].ip_address, "172.16.101.1");
+    assert_eq!(info.interfaces[0].subnets[0].cidr, "172.16.101.0/24");
+    assert_eq!(info.interfaces[0].mtu, 1450);
+    assert_eq!(info.floating_ips.len(), 1);
+    assert_eq!(info.floating_ips[0].floating_ip_address, "10.10.10.3");
+    assert_eq!(info.floating_ips[0].port_id, vm);
+
+    assert_eq!(
+        sync(json!({"host": "net1", "router_ids": ["other"]})).await,
+        json!([])
+    );
+    assert_eq!(sync(json!({"host": "elsewhere"})).await, json!([]));
+    consumer.abort();
+}
