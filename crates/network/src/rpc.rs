@@ -15,7 +15,8 @@
 //! 5. DHCP agents get [`NetworkEvent`]s on [`TOPIC_DHCP_AGENT`] for network/subnet/port
 //!    changes of networks they host; every agent reports [`AgentState`] on [`TOPIC_REPORTS`].
 //! 6. L3 agents call [`SyncRouters`] on [`TOPIC_L3_PLUGIN`] for the routers scheduled to their
-//!    host ([`RouterInfo`]: gateway and interface ports, routes, floating IPs).
+//!    host ([`RouterInfo`]: gateway and interface ports, routes, floating IPs), and report the
+//!    floating IPs they realized with [`UpdateFloatingIpStatuses`].
 
 use serde::{Deserialize, Serialize};
 
@@ -174,4 +175,12 @@ pub struct RouterInfo {
     pub interfaces: Vec<RouterPortInfo>,
     pub routes: Vec<Route>,
     pub floating_ips: Vec<FloatingIpInfo>,
+}
+
+/// `update_floatingip_statuses`: an L3 agent reports how the floating IPs of a router it
+/// hosts stand (`ACTIVE`, `DOWN` or `ERROR`, by floating IP id).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct UpdateFloatingIpStatuses {
+    pub router_id: String,
+    pub fip_statuses: std::collections::BTreeMap<String, String>,
 }

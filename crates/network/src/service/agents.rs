@@ -7,7 +7,9 @@
 use crate::db::agents::{self, Agent, Binding, AGENT_TYPE_DHCP, AGENT_TYPE_L3};
 use crate::db::{self, Bind, Cols, Tx};
 use crate::error::{NeutronError, NeutronResult};
-use crate::rpc::{AgentState, SyncRouters, TOPIC_L3_PLUGIN, TOPIC_REPORTS};
+use crate::rpc::{
+    AgentState, SyncRouters, UpdateFloatingIpStatuses, TOPIC_L3_PLUGIN, TOPIC_REPORTS,
+};
 use crate::NetworkService;
 use monostack_bus::{Bus, Message};
 use std::sync::Arc;
@@ -99,8 +101,9 @@ pub async fn serve_reports(
     }))
 }
 
-/// The server side of the L3 agents' `sync_routers` calls on [`TOPIC_L3_PLUGIN`] (args: a
-/// [`SyncRouters`]), answering a list of [`crate::rpc::RouterInfo`].
+/// The server side of the L3 agents' calls on [`TOPIC_L3_PLUGIN`]: `sync_routers` (args: a
+/// [`SyncRouters`]) answering a list of [`crate::rpc::RouterInfo`], and
+/// `update_floatingip_statuses` (args: an [`UpdateFloatingIpStatuses`]).
 pub async fn serve_l3_plugin(
     svc: Arc<NetworkService>,
     bus: Arc<dyn Bus>,
@@ -110,18 +113,29 @@ pub async fn serve_l3_plugin(
     Ok(monostack_bus::serve(listener, move |msg: Message| {
         let svc = svc.clone();
         async move {
-            if msg.method != "sync_routers" {
-                return Err(format!(
-                    "unknown method {} on {TOPIC_L3_PLUGIN}",
-                    msg.method
-                ));
+            match msg.method.as_str() {
+                "sync_routers" => {
+                    let req: SyncRouters = serde_json::from_value(msg.args)
+                        .map_err(|e| format!("bad sync_routers: {e}"))?;
+                    let routers = crate::service::routers::sync_routers(&svc, &req)
+                        .await
+                        .map_err(|e| e.message)?;
+                    serde_json::to_value(routers).map_err(|e| e.to_string())
+                }
+                "update_floatingip_statuses" => {
+                    let req: UpdateFloatingIpStatuses = serde_json::from_value(msg.args)
+                        .map_err(|e| format!("bad update_floatingip_statuses: {e}"))?;
+                    crate::service::floatingips::set_statuses(
+                        &svc,
+                        &req.router_id,
+                        &req.fip_statuses,
+                    )
+                    .await
+                    .map_err(|e| e.message)?;
+                    Ok(serde_json::Value::Null)
+                }
+                other => Err(format!("unknown method {other} on {TOPIC_L3_PLUGIN}")),
             }
-            let req: SyncRouters =
-                serde_json::from_value(msg.args).map_err(|e| format!("bad sync_routers: {e}"))?;
-            let routers = crate::service::routers::sync_routers(&svc, &req)
-                .await
-                .map_err(|e| e.message)?;
-            serde_json::to_value(routers).map_err(|e| e.to_string())
         }
     }))
 }

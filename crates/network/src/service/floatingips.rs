@@ -277,3 +277,31 @@ pub async fn delete(svc: &NetworkService, id: &str, check: Check<'_>) -> Neutron
     })
     .await
 }
+
+/// An L3 agent's report on the floating IPs of `router_id` (`update_floatingip_statuses`):
+/// each one still associated through that router takes the status reported (ACTIVE, DOWN or
+/// ERROR; anything else is ignored).
+pub async fn set_statuses(
+    svc: &NetworkService,
+    router_id: &str,
+    statuses: &std::collections::BTreeMap<String, String>,
+) -> NeutronResult<()> {
+    db::write(&svc.db, |tx, _| {
+        Box::pin(async move {
+            for (id, status) in statuses {
+                if !["ACTIVE", "DOWN", "ERROR"].contains(&status.as_str()) {
+                    continue;
+                }
+                let Some(mut f) = floatingips::get(tx, id).await? else {
+                    continue;
+                };
+                if f.router_id.as_deref() == Some(router_id) && f.status != *status {
+                    f.status = status.clone();
+                    floatingips::save(tx, &mut f).await?;
+                }
+            }
+            Ok(())
+        })
+    })
+    .await
+}

@@ -493,5 +493,32 @@ async fn l3_agents_sync_their_routers_over_the_bus() {
         json!([])
     );
     assert_eq!(sync(json!({"host": "elsewhere"})).await, json!([]));
+
+    // The agent reports the floating IP's state.
+    let fip = info.floating_ips[0].id.clone();
+    let report = |status: &str| {
+        monostack_bus::Message::new(
+            "update_floatingip_statuses",
+            json!({"router_id": rid, "fip_statuses": {fip.clone(): status}}),
+        )
+    };
+    bus.call(&target, report("ERROR"), timeout)
+        .await
+        .expect("call");
+    let g = c.get(&format!("/v2.0/floatingips/{fip}")).await;
+    assert_eq!(g.body["floatingip"]["status"], "ERROR");
+    bus.call(&target, report("BOGUS"), timeout)
+        .await
+        .expect("call");
+    let g = c.get(&format!("/v2.0/floatingips/{fip}")).await;
+    assert_eq!(g.body["floatingip"]["status"], "ERROR");
+    let bad = bus
+        .call(
+            &target,
+            monostack_bus::Message::new("update_floatingip_statuses", json!({})),
+            timeout,
+        )
+        .await;
+    assert!(bad.is_err());
     consumer.abort();
 }
