@@ -52,8 +52,9 @@ impl Conductor {
             .set("task_state", None::<String>)
             .set("host", None::<String>)
             .set("node", None::<String>);
-        self.update_logged(uuid, changes).await;
+        // The fault goes first: a client that sees ERROR must see why, not an older fault.
         self.add_fault(uuid, 500, message, details).await;
+        self.update_logged(uuid, changes).await;
     }
 
     /// A move that failed before anything changed on a host: back to `vm_state`, no task, with
@@ -61,7 +62,7 @@ impl Conductor {
     pub(crate) async fn move_failed(&self, uuid: &str, vm_state: &str, message: &str) {
         tracing::warn!("[instance: {uuid}] {message}");
         let changes = Changes::new().set("vm_state", vm_state).set("task_state", None::<String>);
-        self.update_logged(uuid, changes).await;
         self.add_fault(uuid, 500, message, None).await;
+        self.update_logged(uuid, changes).await;
     }
 }
