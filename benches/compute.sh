@@ -339,9 +339,12 @@ if [ "$scale" -gt 0 ]; then
     free_port "${MONOSTACK__IMAGE__PORT:-9292}" >/dev/null
     free_port "${MONOSTACK__PLACEMENT__PORT:-8778}" >/dev/null
     free_port "${MONOSTACK__COMPUTE__PORT:-8774}" >/dev/null
-    read -r identity image placement compute_port <<<"$TAKEN_PORTS"
+    free_port "${MONOSTACK__NETWORK__PORT:-9696}" >/dev/null
+    free_port "${MONOSTACK__VOLUME__PORT:-8776}" >/dev/null
+    read -r identity image placement compute_port network_port volume_port <<<"$TAKEN_PORTS"
     ports=("MONOSTACK__IDENTITY__PORT=$identity" "MONOSTACK__IMAGE__PORT=$image"
-        "MONOSTACK__PLACEMENT__PORT=$placement" "MONOSTACK__COMPUTE__PORT=$compute_port")
+        "MONOSTACK__PLACEMENT__PORT=$placement" "MONOSTACK__COMPUTE__PORT=$compute_port"
+        "MONOSTACK__NETWORK__PORT=$network_port" "MONOSTACK__VOLUME__PORT=$volume_port")
     unset MONOSTACK_CLOUDS_YAML
     bench_cloud --own "MONOSTACK__FAKE_DRIVER__NODE_COUNT=$scale" "${ports[@]}"
     prepare_cloud

@@ -367,7 +367,8 @@ section! {
         /// Unused: the catalog registers [volume] port since the block storage service exists
         /// (kept so existing files still load).
         volume_port: u16 = 8776,
-        /// Networking API port (Neutron).
+        /// Unused: the catalog registers [network] port since the networking service exists
+        /// (kept so existing files still load).
         network_port: u16 = 9696,
     }
 }

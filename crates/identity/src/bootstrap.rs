@@ -144,7 +144,6 @@ async fn ensure_catalog(state: &Identity) -> Result<(), ApiError> {
         store::catalog::upsert_region(state, &r, true).await?;
     }
     let host = cfg.public_host();
-    let c = &cfg.catalog;
     let entries = [
         ("identity", "keystone", format!("http://{host}:{}/v3", cfg.identity.port)),
         ("compute", "nova", format!("http://{host}:{}/v2.1", cfg.compute.port)),
@@ -152,7 +151,7 @@ async fn ensure_catalog(state: &Identity) -> Result<(), ApiError> {
         ("image", "glance", format!("http://{host}:{}", cfg.image.port)),
         ("volumev3", "cinderv3", format!("http://{host}:{}/v3", cfg.volume.port)),
         ("block-storage", "cinder", format!("http://{host}:{}/v3", cfg.volume.port)),
-        ("network", "neutron", format!("http://{host}:{}", c.network_port)),
+        ("network", "neutron", format!("http://{host}:{}", cfg.network.port)),
     ];
     let services = store::catalog::list_services(state).await?;
     for (service_type, name, url) in entries {
