@@ -38,10 +38,13 @@ fn pool_size(s: &subnets::Subnet) -> u64 {
     u64::try_from(total).unwrap_or(u64::MAX)
 }
 
+/// `ip_version` filters the subnets, as Neutron's query does: with it, a network without a
+/// subnet of that version is not listed at all.
 async fn availabilities(
     state: &State,
     filter: Option<&str>,
     binds: &[Bind<'_>],
+    ip_version: Option<i64>,
 ) -> NeutronResult<Vec<Map<String, Value>>> {
     let mut tx = db::read(&state.db).await?;
     let nets = networks::load(&mut tx, filter, binds).await?;
@@ -49,7 +52,12 @@ async fn availabilities(
     for n in nets {
         let mut subnet_views = Vec::new();
         let (mut total, mut used) = (0u64, 0u64);
-        for s in subnets::load(&mut tx, Some("network_id = ?"), &[Bind::Text(&n.id)]).await? {
+        let all_subnets = subnets::load(&mut tx, Some("network_id = ?"), &[Bind::Text(&n.id)]).await?;
+        let wanted: Vec<_> = all_subnets.into_iter().filter(|s| ip_version.is_none_or(|v| s.ip_version == v)).collect();
+        if ip_version.is_some() && wanted.is_empty() {
+            continue;
+        }
+        for s in wanted {
             let count = tx
                 .fetch_optional(
                     "SELECT COUNT(*) AS n FROM ipallocations WHERE subnet_id = ?",
@@ -75,6 +83,25 @@ async fn availabilities(
     Ok(out)
 }
 
+/// Splits `ip_version=N` off the query string (it filters subnets, not the listed objects).
+fn take_ip_version(raw: Option<&str>) -> NeutronResult<(Option<i64>, Option<String>)> {
+    let Some(raw) = raw else { return Ok((None, None)) };
+    let mut version = None;
+    let mut rest = Vec::new();
+    for pair in raw.split('&') {
+        match pair.strip_prefix("ip_version=") {
+            Some(v) => {
+                let n = v.parse::<i64>().ok().filter(|n| *n == 4 || *n == 6).ok_or_else(|| {
+                    NeutronError::http_bad_request(format!("Invalid input for ip_version. Reason: {v} is not in valid_values."))
+                })?;
+                version = Some(n);
+            }
+            None => rest.push(pair),
+        }
+    }
+    Ok((version, Some(rest.join("&"))))
+}
+
 fn admin_only(state: &State, ctx: &AuthContext) -> NeutronResult<()> {
     if state.is_admin(ctx) {
         Ok(())
@@ -90,8 +117,9 @@ async fn list(
     RawQuery(raw): RawQuery,
 ) -> NeutronResult<Response> {
     admin_only(&state, &ctx)?;
+    let (ip_version, raw) = take_ip_version(raw.as_deref())?;
     let q = ListQuery::parse(raw.as_deref())?;
-    let all = availabilities(&state, None, &[]).await?;
+    let all = availabilities(&state, None, &[], ip_version).await?;
     let url = format!(
         "{}/v2.0/network-ip-availabilities",
         base_url(&headers, &state)
@@ -109,7 +137,7 @@ async fn show(
     Path(id): Path<String>,
 ) -> NeutronResult<Response> {
     admin_only(&state, &ctx)?;
-    let one = availabilities(&state, Some("id = ?"), &[Bind::Text(&id)])
+    let one = availabilities(&state, Some("id = ?"), &[Bind::Text(&id)], None)
         .await?
         .pop()
         .ok_or_else(|| NeutronError::network_not_found(&id))?;

@@ -112,7 +112,10 @@ async fn update(
     may(&state, &ctx, "update_quota", &project_id)?;
     let (mut items, _) = body::resources(&bytes, "quota", None)?;
     let attrs = Attrs::new(items.pop().unwrap_or_default());
-    attrs.check(RESOURCES, &[], false)?;
+    let allowed: Vec<&str> = RESOURCES.iter().copied().chain(["check_limit"]).collect();
+    attrs.check(&allowed, &[], false)?;
+    // quota-check-limit: the openstack CLI always sends it; true refuses a limit below usage.
+    let check_limit = attrs.bool("check_limit")?.unwrap_or(false);
     let mut changes = Vec::new();
     for r in RESOURCES {
         if let Some(v) = attrs.raw(r) {
@@ -133,6 +136,14 @@ async fn update(
         let state = &state;
         Box::pin(async move {
             for (r, l) in &changes {
+                if check_limit && *l >= 0 {
+                    let used = quotas::usage(tx, &project_id, r).await?;
+                    if *l < used {
+                        return Err(NeutronError::http_bad_request(format!(
+                            "Quota limit {l} for {r} must be greater than or equal to already used and reserved {used}."
+                        )));
+                    }
+                }
                 quotas::set(tx, &project_id, r, *l).await?;
             }
             quotas::limits(state, tx, &project_id).await

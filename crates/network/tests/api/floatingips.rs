@@ -391,6 +391,14 @@ async fn reachability_validation_policy_and_quota() {
     assert_eq!((r.status, r.kind()), (StatusCode::CONFLICT, "OverQuota"));
     let d = c.get(&format!("/v2.0/quotas/{project}/details")).await;
     assert_eq!(d.body["quota"]["floatingip"]["used"], 2, "{}", d.body);
+    // check_limit (sent by the openstack CLI): a limit below what is used is refused.
+    let url = format!("/v2.0/quotas/{project}");
+    let below = c.call(Method::PUT, &url, Some(json!({"quota": {"floatingip": 1, "check_limit": true}}))).await;
+    assert_eq!(below.status, StatusCode::BAD_REQUEST, "{}", below.body);
+    let at = c.call(Method::PUT, &url, Some(json!({"quota": {"floatingip": 2, "check_limit": true}}))).await;
+    assert_eq!(at.status, StatusCode::OK, "{}", at.body);
+    let unchecked = c.call(Method::PUT, &url, Some(json!({"quota": {"floatingip": 1, "check_limit": false}}))).await;
+    assert_eq!(unchecked.status, StatusCode::OK, "{}", unchecked.body);
     assert_eq!(d.body["quota"]["router"]["used"], 1, "{}", d.body);
 }
 

@@ -730,6 +730,23 @@ async fn network_ip_availabilities_count_pools_and_allocations() {
         r.body["network_ip_availabilities"].as_array().map(Vec::len),
         Some(1)
     );
+    // ip_version filters subnets: a network without an IPv4 subnet is not listed for 4.
+    let bare = c
+        .call(Method::POST, "/v2.0/networks", Some(json!({"network": {"name": "bare"}})))
+        .await;
+    let bare = bare.body["network"]["id"].as_str().unwrap().to_string();
+    let ids = |r: &serde_json::Value| -> Vec<String> {
+        r["network_ip_availabilities"].as_array().unwrap().iter().map(|n| n["network_id"].as_str().unwrap().to_string()).collect()
+    };
+    let all = c.get("/v2.0/network-ip-availabilities").await;
+    assert!(ids(&all.body).contains(&bare), "{}", all.body);
+    let v4 = c.get("/v2.0/network-ip-availabilities?ip_version=4").await;
+    assert_eq!(v4.status, StatusCode::OK, "{}", v4.body);
+    assert!(!ids(&v4.body).contains(&bare) && ids(&v4.body).contains(&net), "{}", v4.body);
+    let v6 = c.get("/v2.0/network-ip-availabilities?ip_version=6").await;
+    assert!(!ids(&v6.body).contains(&net), "{}", v6.body);
+    assert_eq!(c.get("/v2.0/network-ip-availabilities?ip_version=5").await.status, StatusCode::BAD_REQUEST);
+
     let (_, alice) = c.member("alice").await;
     assert_eq!(
         c.call_as(&alice, Method::GET, "/v2.0/network-ip-availabilities", None)
