@@ -230,6 +230,14 @@ pub fn show(v: &Value) -> String {
     }
 }
 
+/// Fails with 412 when the request's `If-Match` revision is not the resource's `current` one.
+pub fn check_revision(if_match: Option<i64>, current: i64) -> NeutronResult<()> {
+    match if_match {
+        Some(want) if want != current => Err(NeutronError::revision_mismatch(want, current)),
+        _ => Ok(()),
+    }
+}
+
 /// The `If-Match: revision_number=N` constraint of a request, if any.
 pub fn if_match_revision(headers: &axum::http::HeaderMap) -> NeutronResult<Option<i64>> {
     let Some(value) = headers.get("if-match") else {

@@ -250,11 +250,7 @@ fn write_check<'a>(
             return Err(fdb::not_found(&f.id));
         }
         state.authorize(ctx, action, &t, &[])?;
-        if let Some(want) = if_match {
-            if want != f.revision_number {
-                return Err(NeutronError::revision_mismatch(want, f.revision_number));
-            }
-        }
+        body::check_revision(if_match, f.revision_number)?;
         Ok(())
     }
 }

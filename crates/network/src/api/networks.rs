@@ -410,11 +410,7 @@ pub fn write_check<'a>(
             return Err(NeutronError::network_not_found(&n.id));
         }
         state.authorize(ctx, action, &t, &attrs)?;
-        if let Some(want) = if_match {
-            if want != n.revision_number {
-                return Err(NeutronError::revision_mismatch(want, n.revision_number));
-            }
-        }
+        body::check_revision(if_match, n.revision_number)?;
         Ok(())
     }
 }

@@ -652,11 +652,7 @@ fn write_check<'a>(
             return Err(NeutronError::port_not_found(&p.id));
         }
         state.authorize(ctx, action, &t, &attrs)?;
-        if let Some(want) = if_match {
-            if want != p.revision_number {
-                return Err(NeutronError::revision_mismatch(want, p.revision_number));
-            }
-        }
+        body::check_revision(if_match, p.revision_number)?;
         Ok(())
     }
 }

@@ -466,11 +466,7 @@ fn write_check<'a>(
             return Err(rdb::not_found(&r.id));
         }
         state.authorize(ctx, action, &t, &rules)?;
-        if let Some(want) = if_match {
-            if want != r.revision_number {
-                return Err(NeutronError::revision_mismatch(want, r.revision_number));
-            }
-        }
+        body::check_revision(if_match, r.revision_number)?;
         Ok(())
     }
 }

@@ -232,11 +232,7 @@ fn group_check<'a>(
             return Err(sgdb::not_found(&g.id));
         }
         state.authorize(ctx, action, &t, &[])?;
-        if let Some(want) = if_match {
-            if want != g.revision_number {
-                return Err(NeutronError::revision_mismatch(want, g.revision_number));
-            }
-        }
+        body::check_revision(if_match, g.revision_number)?;
         Ok(())
     }
 }

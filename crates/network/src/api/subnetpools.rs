@@ -262,11 +262,7 @@ async fn update(
     let is_default = attrs.bool("is_default")?;
     let quota = attrs.nullable_int("default_quota")?;
     let change = move |p: &mut SubnetPool| -> NeutronResult<()> {
-        if let Some(want) = if_match {
-            if want != p.revision_number {
-                return Err(NeutronError::revision_mismatch(want, p.revision_number));
-            }
-        }
+        body::check_revision(if_match, p.revision_number)?;
         let all = prefixes.clone().unwrap_or_else(|| p.prefixes.clone());
         let (_, all, d, mi, ma) = svc::check(
             &all,

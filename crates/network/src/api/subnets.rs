@@ -428,11 +428,7 @@ fn write_check<'a>(
             return Err(NeutronError::subnet_not_found(&s.id));
         }
         state.authorize(ctx, action, &t, &attrs)?;
-        if let Some(want) = if_match {
-            if want != s.revision_number {
-                return Err(NeutronError::revision_mismatch(want, s.revision_number));
-            }
-        }
+        body::check_revision(if_match, s.revision_number)?;
         Ok(())
     }
 }
