@@ -15,6 +15,7 @@ mod allocations;
 mod build;
 mod db;
 mod failures;
+mod host_cache;
 mod live_migrate;
 mod migrate;
 mod proxy;
@@ -41,6 +42,8 @@ pub struct Conductor {
     pub(crate) placement: Arc<dyn PlacementClient>,
     pub(crate) bus: Arc<dyn Bus>,
     pub(crate) scheduler: FilterScheduler,
+    /// The compute nodes as the scheduler last read them (a cache; the database decides).
+    pub(crate) nodes: host_cache::NodeCache,
     /// The host this conductor registers its services under.
     pub(crate) host: String,
 }
@@ -78,7 +81,7 @@ impl Conductor {
     pub async fn start(compute: Arc<ComputeService>, placement: Arc<dyn PlacementClient>, bus: Arc<dyn Bus>) -> anyhow::Result<ConductorHandle> {
         let scheduler = FilterScheduler::new(&SchedulerConfig::from_config(&compute.config))?;
         let host = host_name(&compute.config);
-        let conductor = Arc::new(Conductor { compute, placement, bus, scheduler, host });
+        let conductor = Arc::new(Conductor { compute, placement, bus, scheduler, nodes: host_cache::NodeCache::default(), host });
         let heartbeat = service::start_heartbeat(conductor.clone()).await?;
         let listener = conductor.bus.listen(agent_api::conductor::TOPIC, &conductor.host).await?;
         let me = conductor.clone();

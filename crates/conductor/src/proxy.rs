@@ -43,7 +43,10 @@ impl Conductor {
             }
             ConductorRequest::InstanceUpdate(r) => self.instance_update(r).await,
             ConductorRequest::InstancesOnHost(r) => {
-                let list = instance_db::on_host(db, &r.host).await.map_err(internal)?;
+                let list = match &r.node {
+                    Some(node) => instance_db::on_node(db, &r.host, node).await.map_err(internal)?,
+                    None => instance_db::on_host(db, &r.host).await.map_err(internal)?,
+                };
                 answer(instance_db::records(db, &list).await.map_err(internal)?)
             }
             ConductorRequest::InstanceDestroy(r) => answer(instances::destroy(db, &r.uuid).await.map_err(internal)?),

@@ -10,7 +10,7 @@ use monostack_compute::db::{aggregates, compute_nodes, services};
 use monostack_compute::request_spec::{RequestSpec, SpecFlavor};
 use monostack_db::RowExt;
 use monostack_placement::types::{CandidateQuery, RequestGroup};
-use monostack_scheduler::{self as scheduler, HostChoice, HostState, NoValidHost, Selection, SupportedInstance, TriedHost};
+use monostack_scheduler::{self as scheduler, HostChoice, HostState, InstanceSet, NoValidHost, Selection, SupportedInstance, TriedHost};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -85,25 +85,26 @@ pub(crate) fn scheduler_spec(spec: &RequestSpec) -> Result<scheduler::RequestSpe
 impl Conductor {
     /// Host states of every compute node placement offers for `query`, each with its
     /// allocation candidates. `in_tree` narrows placement to one node.
+    ///
+    /// The node records come from the conductor's cache (read again where they changed, see
+    /// [`crate::host_cache`]); usage, services, aggregates and instances are read for every
+    /// request, as placement's candidates are.
     pub(crate) async fn host_states(&self, query: &CandidateQuery) -> Result<Vec<HostState>, ApiError> {
         let candidates = self.placement.allocation_candidates(query).await.map_err(|e| ApiError::internal(format!("placement: {e}")))?;
-        let requests: Vec<scheduler::AllocationRequest> = candidates
-            .allocation_requests
-            .iter()
-            .filter_map(|r| serde_json::to_value(r).ok().and_then(|v| serde_json::from_value(v).ok()))
-            .collect();
-        let by_provider = scheduler::allocation_requests_by_provider(&requests);
+        let mut by_provider = requests_by_provider(&candidates.allocation_requests);
         let db = &self.compute.db;
         let config = &self.compute.config;
         let services: HashMap<String, services::Service> =
             services::list(db, None, Some(services::COMPUTE_BINARY)).await?.into_iter().map(|s| (s.host.clone(), s)).collect();
         let all_aggregates = aggregates::list(db).await?;
         let instances = instances_by_host(db).await?;
+        let nodes = self.nodes.nodes(db, base_state).await?;
         let now = now_micros();
         let mut hosts = Vec::new();
-        for node in compute_nodes::list(db).await? {
+        for cached in nodes {
+            let node = &cached.node;
             let Some(summary) = candidates.provider_summaries.get(&node.uuid) else { continue };
-            let mut state = base_state(&node);
+            let mut state = cached.state.clone();
             apply_placement_usage(&mut state, summary);
             state.availability_zone = config.compute.default_availability_zone.clone();
             state.service = match services.get(&node.host) {
@@ -124,7 +125,7 @@ impl Conductor {
                 state.num_instances = u32::try_from(on_host.len()).unwrap_or(u32::MAX);
             }
             state.traits = summary.traits.iter().cloned().collect();
-            state.allocation_candidates = Some(by_provider.get(&node.uuid).cloned().unwrap_or_default());
+            state.allocation_candidates = Some(by_provider.remove(&node.uuid).unwrap_or_default());
             hosts.push(state);
         }
         Ok(hosts)
@@ -157,7 +158,7 @@ impl Conductor {
             }
             let candidates = self.placement.allocation_candidates(&query).await.map_err(|e| ApiError::internal(format!("placement: {e}")))?;
             let Some(request) = candidates.allocation_requests.first() else { continue };
-            let request: scheduler::AllocationRequest = serde_json::to_value(request).ok().and_then(|v| serde_json::from_value(v).ok()).unwrap_or_default();
+            let request = scheduler_request(request);
             if crate::allocations::claim(self.placement.as_ref(), &uuid, &request, &spec.project_id, &spec.user_id).await {
                 let state = base_state(&node);
                 return Ok(Some(HostChoice {
@@ -224,14 +225,41 @@ fn supported_instances(value: &serde_json::Value) -> Vec<SupportedInstance> {
     parsed.unwrap_or_default().iter().map(|(a, h, m)| SupportedInstance::new(a, h, m)).collect()
 }
 
-/// Instance uuids by host (the server-group and same/different-host filters look at them).
-async fn instances_by_host(db: &monostack_db::Database) -> Result<HashMap<String, BTreeSet<String>>, ApiError> {
+/// Instance uuids by host (the server-group and same/different-host filters look at them);
+/// the nodes of one host share its set.
+async fn instances_by_host(db: &monostack_db::Database) -> Result<HashMap<String, InstanceSet>, ApiError> {
     let rows = sqlx::query("SELECT uuid, host FROM instances WHERE deleted = 0 AND host IS NOT NULL").fetch_all(&db.pool).await?;
     let mut out: HashMap<String, BTreeSet<String>> = HashMap::new();
     for row in rows {
         out.entry(row.text("host")?).or_default().insert(row.text("uuid")?);
     }
-    Ok(out)
+    Ok(out.into_iter().map(|(host, uuids)| (host, InstanceSet::new(uuids))).collect())
+}
+
+/// Placement's allocation requests in the scheduler's type, indexed by every provider they
+/// involve (Nova's `allocation_requests_by_provider`), converted field by field.
+fn requests_by_provider(requests: &[monostack_placement::types::AllocationRequest]) -> HashMap<String, Vec<scheduler::AllocationRequest>> {
+    let mut out: HashMap<String, Vec<scheduler::AllocationRequest>> = HashMap::new();
+    for request in requests {
+        let converted = scheduler_request(request);
+        for provider in request.allocations.keys() {
+            out.entry(provider.clone()).or_default().push(converted.clone());
+        }
+    }
+    out
+}
+
+/// One placement allocation request as the scheduler's (amounts are never negative).
+pub(crate) fn scheduler_request(request: &monostack_placement::types::AllocationRequest) -> scheduler::AllocationRequest {
+    let allocations = request
+        .allocations
+        .iter()
+        .map(|(rp, a)| {
+            let resources = a.resources.iter().map(|(rc, n)| (rc.clone(), u64::try_from(*n).unwrap_or(0))).collect();
+            (rp.clone(), scheduler::allocation::ProviderAllocation { resources })
+        })
+        .collect();
+    scheduler::AllocationRequest { allocations, mappings: request.mappings.clone() }
 }
 
 /// The hosts of the group's live members, except `exclude`.

@@ -28,6 +28,9 @@ pub struct PlacementService {
     pub config: Arc<Config>,
     pub db: Database,
     pub policy: Enforcer,
+    /// The provider state of the last allocation-candidates request (a cache; see
+    /// [`db::snapshot::SnapshotCache`]).
+    pub snapshots: db::snapshot::SnapshotCache,
 }
 
 impl PlacementService {
@@ -40,6 +43,6 @@ impl PlacementService {
         db::seed::standard_names(&db).await.map_err(|e| anyhow::anyhow!("seeding standard resource classes and traits: {e}"))?;
         let policy_file = config.placement.policy_file.clone().unwrap_or_else(|| state_dir.join("policy").join("placement.yaml"));
         let policy = Enforcer::new(policy_defaults::DEFAULT_RULES).with_overrides_file(&policy_file)?;
-        Ok(Arc::new(PlacementService { config, db, policy }))
+        Ok(Arc::new(PlacementService { config, db, policy, snapshots: db::snapshot::SnapshotCache::default() }))
     }
 }

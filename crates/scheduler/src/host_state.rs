@@ -9,6 +9,7 @@ use crate::allocation::AllocationRequest;
 use crate::request_spec::RequestSpec;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 /// The availability zone of a host that is in no aggregate with `availability_zone` metadata.
 pub const DEFAULT_AVAILABILITY_ZONE: &str = "nova";
@@ -64,6 +65,65 @@ impl SupportedInstance {
     }
 }
 
+/// The uuids of the instances on a compute host. Every node of a host shares one set (as in
+/// Nova, where all nodes of a host get the same instance dict), so building a thousand host
+/// states of one host copies a pointer, not a thousand uuids; a change copies the set first.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct InstanceSet(Arc<BTreeSet<String>>);
+
+impl InstanceSet {
+    pub fn new(uuids: BTreeSet<String>) -> Self {
+        Self(Arc::new(uuids))
+    }
+
+    pub fn contains(&self, uuid: &str) -> bool {
+        self.0.contains(uuid)
+    }
+
+    pub fn insert(&mut self, uuid: String) -> bool {
+        if self.0.contains(&uuid) {
+            return false;
+        }
+        Arc::make_mut(&mut self.0).insert(uuid)
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &String> {
+        self.0.iter()
+    }
+}
+
+impl Extend<String> for InstanceSet {
+    fn extend<I: IntoIterator<Item = String>>(&mut self, iter: I) {
+        Arc::make_mut(&mut self.0).extend(iter);
+    }
+}
+
+impl From<BTreeSet<String>> for InstanceSet {
+    fn from(uuids: BTreeSet<String>) -> Self {
+        Self::new(uuids)
+    }
+}
+
+impl Serialize for InstanceSet {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for InstanceSet {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        BTreeSet::<String>::deserialize(deserializer).map(Self::new)
+    }
+}
+
 /// Oversubscription limits the chosen host must enforce in its claim.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Limits {
@@ -105,7 +165,7 @@ pub struct HostState {
     pub supported_instances: Vec<SupportedInstance>,
     pub num_instances: u32,
     /// Uuids of the instances on this host (server-group and same/different-host filters).
-    pub instances: BTreeSet<String>,
+    pub instances: InstanceSet,
     /// Traits of the host's resource provider.
     pub traits: BTreeSet<String>,
     /// Free-form stats of the compute node, reachable by ComputeCapabilitiesFilter.
@@ -141,7 +201,7 @@ impl HostState {
             cpu_info: serde_json::Value::Null,
             supported_instances: Vec::new(),
             num_instances: 0,
-            instances: BTreeSet::new(),
+            instances: InstanceSet::default(),
             traits: BTreeSet::new(),
             stats: BTreeMap::new(),
             host_ip: None,

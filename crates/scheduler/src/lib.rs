@@ -30,7 +30,7 @@ pub use allocation::{allocation_requests_by_provider, AllocationClaimer, Allocat
 pub use config::SchedulerConfig;
 pub use error::{ConfigError, FilterOutcome, NoValidHost};
 pub use filters::Filter;
-pub use host_state::{Aggregate, HostState, Limits, ServiceState, SupportedInstance};
+pub use host_state::{Aggregate, HostState, InstanceSet, Limits, ServiceState, SupportedInstance};
 pub use request_spec::{
     Destination, Flavor, GroupPolicy, ImageMeta, RequestSpec, RetryInfo, ServerGroup, TriedHost,
 };

@@ -85,7 +85,7 @@ impl ComputeManager {
     }
 
     pub(crate) async fn instances_here(&self, ctx: &Context) -> Vec<InstanceRecord> {
-        let request = ConductorRequest::InstancesOnHost(InstancesOnHost { host: self.host.clone() });
+        let request = ConductorRequest::InstancesOnHost(InstancesOnHost { host: self.host.clone(), node: None });
         match self.conductor.call(ctx, request).await {
             Ok(list) => list,
             Err(e) => {

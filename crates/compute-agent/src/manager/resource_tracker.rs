@@ -122,7 +122,7 @@ impl ComputeManager {
 
     async fn report_node(&self, ctx: &Context, node: &str) -> Result<(), String> {
         let resources = self.driver.get_available_resource(node).await.map_err(|e| e.to_string())?;
-        let instances: Vec<InstanceRecord> = self.conductor.call(ctx, ConductorRequest::InstancesOnHost(InstancesOnHost { host: self.host.clone() })).await.map_err(|e| e.to_string())?;
+        let instances: Vec<InstanceRecord> = self.conductor.call(ctx, ConductorRequest::InstancesOnHost(InstancesOnHost { host: self.host.clone(), node: Some(node.to_string()) })).await.map_err(|e| e.to_string())?;
         let moves = self.moves_in_progress(ctx).await;
         let usage = usage_of(node, &instances, &moves);
         // What `uptime` prints on the host, as libvirt reports it with the stats; drivers

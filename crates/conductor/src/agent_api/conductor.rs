@@ -37,6 +37,10 @@ pub struct InstanceUpdate {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct InstancesOnHost {
     pub host: String,
+    /// Only the instances on this node of the host (a resource tracker reporting one node of
+    /// many need not read the others'); all of the host's when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

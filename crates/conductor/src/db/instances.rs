@@ -14,6 +14,12 @@ pub async fn on_host(db: &Database, host: &str) -> Result<Vec<Instance>, ApiErro
     sqlx::query(&db.sql(&sql)).bind(host.to_string()).fetch_all(&db.pool).await?.iter().map(instances::from_row).collect()
 }
 
+/// The live instances on one node of `host`, by id.
+pub async fn on_node(db: &Database, host: &str, node: &str) -> Result<Vec<Instance>, ApiError> {
+    let sql = format!("SELECT {} FROM instances WHERE host = ? AND node = ? AND deleted = 0 ORDER BY id", instances::COLUMNS);
+    sqlx::query(&db.sql(&sql)).bind(host.to_string()).bind(node.to_string()).fetch_all(&db.pool).await?.iter().map(instances::from_row).collect()
+}
+
 /// The agent's view of `instance`, with its user and system metadata.
 pub async fn record(db: &Database, instance: &Instance) -> Result<InstanceRecord, ApiError> {
     let metadata = instance_metadata::get(db, Kind::User, &instance.uuid).await?;

@@ -43,19 +43,42 @@ struct Search<'a> {
 
 impl crate::PlacementService {
     /// Reads the current state and searches it, off the async workers (the search is CPU work).
+    ///
+    /// The provider state comes from the service's [`crate::db::snapshot::SnapshotCache`]
+    /// (read again for the providers that changed); the names the query uses are checked
+    /// against the database for every request.
     pub async fn allocation_candidates(&self, query: &CandidateQuery, nested_aware: bool) -> PlacementResult<AllocationCandidates> {
-        let snap = Snapshot::load(&self.db).await?;
+        let classes: BTreeSet<&str> = query.groups.values().flat_map(|g| g.resources.keys().map(String::as_str)).collect();
+        let traits: BTreeSet<&str> = query
+            .groups
+            .values()
+            .flat_map(|g| g.required.iter().flatten().chain(g.forbidden.iter()))
+            .chain(query.root_required.iter().chain(query.root_forbidden.iter()))
+            .map(String::as_str)
+            .collect();
+        let classes: Vec<&str> = classes.into_iter().collect();
+        let traits: Vec<&str> = traits.into_iter().collect();
+        let (known_classes, known_traits) = Snapshot::known_names(&self.db, &classes, &traits).await?;
+        let snap = self.snapshots.load(&self.db).await?;
         let query = query.clone();
-        tokio::task::spawn_blocking(move || find(&snap, &query, nested_aware))
-            .await
-            .map_err(|e| PlacementError::Internal(format!("candidate search failed: {e}")))?
+        tokio::task::spawn_blocking(move || {
+            check_names(&known_classes, &known_traits, &query)?;
+            search(&snap, &query, nested_aware)
+        })
+        .await
+        .map_err(|e| PlacementError::Internal(format!("candidate search failed: {e}")))?
     }
 }
 
 /// Validates names against the snapshot and runs the search. `nested_aware` is false before
 /// 1.29, when results may only use trees of a single provider.
 pub fn find(snap: &Snapshot, query: &CandidateQuery, nested_aware: bool) -> PlacementResult<AllocationCandidates> {
-    check_names(snap, query)?;
+    check_names(&snap.resource_classes, &snap.trait_names, query)?;
+    search(snap, query, nested_aware)
+}
+
+/// The search itself, on names already checked.
+fn search(snap: &Snapshot, query: &CandidateQuery, nested_aware: bool) -> PlacementResult<AllocationCandidates> {
     let search = Search::new(snap, query);
     let limit = query.limit.unwrap_or(MAX_CANDIDATES).min(MAX_CANDIDATES);
     let mut seen = HashSet::new();
@@ -89,17 +112,17 @@ pub fn find(snap: &Snapshot, query: &CandidateQuery, nested_aware: bool) -> Plac
     Ok(render(snap, &results))
 }
 
-fn check_names(snap: &Snapshot, query: &CandidateQuery) -> PlacementResult<()> {
+fn check_names(resource_classes: &HashSet<String>, trait_names: &HashSet<String>, query: &CandidateQuery) -> PlacementResult<()> {
     for g in query.groups.values() {
-        if let Some(rc) = g.resources.keys().find(|rc| !snap.resource_classes.contains(*rc)) {
+        if let Some(rc) = g.resources.keys().find(|rc| !resource_classes.contains(*rc)) {
             return Err(PlacementError::bad_request(format!("Invalid resource class in resources parameter: No such resource class {rc}.")));
         }
     }
     let mut unknown: BTreeSet<&String> = BTreeSet::new();
     for g in query.groups.values() {
-        unknown.extend(g.required.iter().flatten().chain(g.forbidden.iter()).filter(|t| !snap.trait_names.contains(*t)));
+        unknown.extend(g.required.iter().flatten().chain(g.forbidden.iter()).filter(|t| !trait_names.contains(*t)));
     }
-    unknown.extend(query.root_required.iter().chain(query.root_forbidden.iter()).filter(|t| !snap.trait_names.contains(*t)));
+    unknown.extend(query.root_required.iter().chain(query.root_forbidden.iter()).filter(|t| !trait_names.contains(*t)));
     if !unknown.is_empty() {
         let names: Vec<&str> = unknown.into_iter().map(String::as_str).collect();
         return Err(PlacementError::bad_request(format!("No such trait(s): {}.", names.join(", "))));

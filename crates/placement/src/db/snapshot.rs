@@ -1,12 +1,18 @@
 //! The whole provider state read at once (providers, inventories, usages, traits,
 //! aggregates), for the questions that look across trees: provider list filters and
 //! allocation candidates.
+//!
+//! [`SnapshotCache`] keeps the last snapshot for allocation candidates and reads again only
+//! the providers whose generation moved: every write to a provider's inventories,
+//! allocations, traits or aggregates bumps its generation in the same transaction (see
+//! [`crate::db`]), so a provider whose generation is the one cached has the cached state.
 
-use super::{fetch_all, inventories, providers};
+use super::{fetch_all, inventories, placeholders, providers, Bind};
 use crate::error::PlacementResult;
 use crate::types::{Inventory, ResourceProvider};
 use monostack_db::{Database, RowExt};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::{Arc, RwLock};
 
 #[derive(Debug, Default)]
 pub struct Snapshot {
@@ -27,19 +33,7 @@ impl Snapshot {
     pub async fn load(db: &Database) -> PlacementResult<Snapshot> {
         let mut s = Snapshot { providers: providers::all(db).await?, ..Default::default() };
         s.index = s.providers.iter().enumerate().map(|(i, p)| (p.uuid.clone(), i)).collect();
-        for r in fetch_all(db, &format!("SELECT {} FROM inventories", inventories::COLUMNS), &[]).await? {
-            s.inventories.entry(r.text("provider_uuid")?).or_default().insert(r.text("resource_class")?, inventories::from_row(&r)?);
-        }
-        let sums = "SELECT provider_uuid, resource_class, CAST(SUM(used) AS BIGINT) AS used FROM allocations GROUP BY provider_uuid, resource_class";
-        for r in fetch_all(db, sums, &[]).await? {
-            s.usages.entry(r.text("provider_uuid")?).or_default().insert(r.text("resource_class")?, r.int("used")?);
-        }
-        for r in fetch_all(db, "SELECT provider_uuid, trait FROM provider_traits", &[]).await? {
-            s.traits.entry(r.text("provider_uuid")?).or_default().insert(r.text("trait")?);
-        }
-        for r in fetch_all(db, "SELECT provider_uuid, aggregate_uuid FROM provider_aggregates", &[]).await? {
-            s.aggregates.entry(r.text("provider_uuid")?).or_default().insert(r.text("aggregate_uuid")?);
-        }
+        s.read_provider_state(db, None).await?;
         for r in fetch_all(db, "SELECT name FROM resource_classes", &[]).await? {
             s.resource_classes.insert(r.text("name")?);
         }
@@ -47,6 +41,46 @@ impl Snapshot {
             s.trait_names.insert(r.text("name")?);
         }
         Ok(s)
+    }
+
+    /// Reads the inventories, usages, traits and aggregates of the providers `only` names (of
+    /// every provider when `None`) into this snapshot.
+    async fn read_provider_state(&mut self, db: &Database, only: Option<&[&str]>) -> PlacementResult<()> {
+        let filter = match only {
+            Some(uuids) => format!(" WHERE provider_uuid IN {}", placeholders(uuids.len())),
+            None => String::new(),
+        };
+        let binds: Vec<Bind<'_>> = only.unwrap_or_default().iter().map(|u| Bind::Text(u)).collect();
+        for r in fetch_all(db, &format!("SELECT {} FROM inventories{filter}", inventories::COLUMNS), &binds).await? {
+            self.inventories.entry(r.text("provider_uuid")?).or_default().insert(r.text("resource_class")?, inventories::from_row(&r)?);
+        }
+        let sums = format!("SELECT provider_uuid, resource_class, CAST(SUM(used) AS BIGINT) AS used FROM allocations{filter} GROUP BY provider_uuid, resource_class");
+        for r in fetch_all(db, &sums, &binds).await? {
+            self.usages.entry(r.text("provider_uuid")?).or_default().insert(r.text("resource_class")?, r.int("used")?);
+        }
+        for r in fetch_all(db, &format!("SELECT provider_uuid, trait FROM provider_traits{filter}"), &binds).await? {
+            self.traits.entry(r.text("provider_uuid")?).or_default().insert(r.text("trait")?);
+        }
+        for r in fetch_all(db, &format!("SELECT provider_uuid, aggregate_uuid FROM provider_aggregates{filter}"), &binds).await? {
+            self.aggregates.entry(r.text("provider_uuid")?).or_default().insert(r.text("aggregate_uuid")?);
+        }
+        Ok(())
+    }
+
+    /// Of `names`, the resource classes and the traits that exist (what
+    /// [`crate::candidates`] checks a query's names against), without reading every name.
+    pub async fn known_names(db: &Database, classes: &[&str], traits: &[&str]) -> PlacementResult<(HashSet<String>, HashSet<String>)> {
+        let mut known = (HashSet::new(), HashSet::new());
+        for (table, names, out) in [("resource_classes", classes, &mut known.0), ("traits", traits, &mut known.1)] {
+            if names.is_empty() {
+                continue;
+            }
+            let binds: Vec<Bind<'_>> = names.iter().map(|n| Bind::Text(n)).collect();
+            for r in fetch_all(db, &format!("SELECT name FROM {table} WHERE name IN {}", placeholders(names.len())), &binds).await? {
+                out.insert(r.text("name")?);
+            }
+        }
+        Ok(known)
     }
 
     pub fn provider(&self, uuid: &str) -> Option<&ResourceProvider> {
@@ -104,5 +138,66 @@ impl Snapshot {
             out.push(p);
         }
         out
+    }
+}
+
+/// Above this many providers changed since the cached snapshot, everything is read again.
+const PARTIAL_LIMIT: usize = 200;
+
+/// The provider state of the last allocation-candidates request (without the resource class
+/// and trait names, which [`Snapshot::known_names`] checks per request). Each read lists the
+/// providers (the rows are always fresh), then reads again the state of those whose
+/// generation differs from the cached one, or that are new. Requests read side by side; the
+/// lock is only held to swap the cached snapshot.
+#[derive(Debug, Default)]
+pub struct SnapshotCache {
+    current: RwLock<Option<Arc<Snapshot>>>,
+}
+
+impl SnapshotCache {
+    pub async fn load(&self, db: &Database) -> PlacementResult<Arc<Snapshot>> {
+        let listed = providers::all(db).await?;
+        let cached = match self.current.read() {
+            Ok(guard) => guard.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        };
+        if let Some(cached) = &cached {
+            if cached.providers == listed {
+                return Ok(cached.clone());
+            }
+        }
+        let mut fresh = Snapshot { providers: listed, ..Default::default() };
+        fresh.index = fresh.providers.iter().enumerate().map(|(i, p)| (p.uuid.clone(), i)).collect();
+        let changed: Vec<&str> = match &cached {
+            Some(old) => {
+                fresh.providers.iter().filter(|p| old.provider(&p.uuid).is_none_or(|o| o.generation != p.generation)).map(|p| p.uuid.as_str()).collect()
+            }
+            None => Vec::new(),
+        };
+        match cached {
+            Some(old) if changed.len() <= PARTIAL_LIMIT => {
+                let keep = |uuid: &String| fresh.index.contains_key(uuid) && !changed.contains(&uuid.as_str());
+                let inventories = old.inventories.iter().filter(|(u, _)| keep(u)).map(|(u, v)| (u.clone(), v.clone())).collect();
+                let usages = old.usages.iter().filter(|(u, _)| keep(u)).map(|(u, v)| (u.clone(), v.clone())).collect();
+                let traits = old.traits.iter().filter(|(u, _)| keep(u)).map(|(u, v)| (u.clone(), v.clone())).collect();
+                let aggregates = old.aggregates.iter().filter(|(u, _)| keep(u)).map(|(u, v)| (u.clone(), v.clone())).collect();
+                let changed: Vec<String> = changed.iter().map(|u| u.to_string()).collect();
+                fresh.inventories = inventories;
+                fresh.usages = usages;
+                fresh.traits = traits;
+                fresh.aggregates = aggregates;
+                let refs: Vec<&str> = changed.iter().map(String::as_str).collect();
+                for chunk in refs.chunks(100) {
+                    fresh.read_provider_state(db, Some(chunk)).await?;
+                }
+            }
+            _ => fresh.read_provider_state(db, None).await?,
+        }
+        let fresh = Arc::new(fresh);
+        match self.current.write() {
+            Ok(mut guard) => *guard = Some(fresh.clone()),
+            Err(poisoned) => *poisoned.into_inner() = Some(fresh.clone()),
+        }
+        Ok(fresh)
     }
 }

@@ -140,3 +140,53 @@ async fn shapes_of_each_version_and_errors() {
     let r = c.call(Method::GET, "/allocation_candidates?resources=VCPU:1&required=in:HW_CPU_X86_AVX2,HW_NIC_ACCEL_SSL", LATEST, None).await;
     assert_eq!(r.status, StatusCode::OK);
 }
+
+/// Candidates come from a cached snapshot; writes made by another placement process on the
+/// same database (here a second service) must show in the next answer: usage, capacity,
+/// traits, and providers created or deleted.
+#[tokio::test]
+async fn candidates_follow_writes_made_by_another_process() {
+    let c = Cloud::start().await;
+    let other = monostack_placement::PlacementService::open(c.identity.identity.config.clone()).await.expect("second placement service");
+    let cn = c.provider("cache-cn", None).await;
+    c.inventory(&cn, json!({"VCPU": {"total": 2}, "MEMORY_MB": {"total": 1024}})).await;
+    let path = "/allocation_candidates?resources=VCPU:1,MEMORY_MB:512";
+    let r = c.get(path).await;
+    assert_eq!(providers_of(&r), vec![vec![cn.clone()]]);
+    assert_eq!(r.body["provider_summaries"][&cn]["resources"]["VCPU"]["used"], 0);
+
+    // Another process takes half, then all of the memory.
+    let write = |consumer: &str| monostack_placement::client::consumer_write(
+        consumer,
+        &monostack_placement::types::PutAllocations {
+            allocations: [(cn.clone(), monostack_placement::types::AllocationResources { resources: [("VCPU".to_string(), 1), ("MEMORY_MB".to_string(), 512)].into(), generation: None })].into(),
+            project_id: "p1".into(),
+            user_id: "u1".into(),
+            consumer_generation: None,
+            consumer_type: Some("INSTANCE".into()),
+            mappings: None,
+        },
+    );
+    other.set_allocations(vec![write(&crate::uuid())]).await.expect("first claim");
+    let r = c.get(path).await;
+    assert_eq!(providers_of(&r).len(), 1);
+    assert_eq!(r.body["provider_summaries"][&cn]["resources"]["MEMORY_MB"]["used"], 512, "{}", r.body);
+    let second = crate::uuid();
+    other.set_allocations(vec![write(&second)]).await.expect("second claim");
+    assert!(requests(&c.get(path).await).is_empty(), "a full provider is no candidate");
+
+    // Freed again; then a required trait set elsewhere; then a new provider and a deleted one.
+    other.delete_allocations(&second).await.expect("release");
+    assert_eq!(providers_of(&c.get(path).await), vec![vec![cn.clone()]]);
+    let avx = format!("{path}&required=HW_CPU_X86_AVX2");
+    assert!(requests(&c.get(&avx).await).is_empty());
+    other.set_provider_traits(&cn, None, ["HW_CPU_X86_AVX2".to_string()].into()).await.expect("traits");
+    assert_eq!(providers_of(&c.get(&avx).await), vec![vec![cn.clone()]]);
+    let cn2 = c.provider("cache-cn2", None).await;
+    c.inventory(&cn2, json!({"VCPU": {"total": 2}, "MEMORY_MB": {"total": 1024}})).await;
+    assert_eq!(providers_of(&c.get(path).await).len(), 2);
+    other.delete_provider(&cn2).await.expect("delete provider");
+    let r = c.get(path).await;
+    assert_eq!(providers_of(&r), vec![vec![cn.clone()]]);
+    assert!(r.body["provider_summaries"].get(&cn2).is_none());
+}

@@ -96,11 +96,13 @@ impl<'s> Run<'s> {
             let ties = weighed.iter().take_while(|w| w.1 == best).count();
             weighed[..ties].shuffle(rng);
         }
-        let listing: Vec<String> = weighed
-            .iter()
-            .map(|(i, w)| format!("{}: {w}", self.hosts[*i].label()))
-            .collect();
-        tracing::debug!("Weighed [{}]", listing.join(", "));
+        if tracing::enabled!(tracing::Level::DEBUG) {
+            let listing: Vec<String> = weighed
+                .iter()
+                .map(|(i, w)| format!("{}: {w}", self.hosts[*i].label()))
+                .collect();
+            tracing::debug!("Weighed [{}]", listing.join(", "));
+        }
         let mut ranked: Vec<usize> = weighed.into_iter().map(|(i, _)| i).collect();
         let subset = self.scheduler.host_subset_size.min(ranked.len());
         if subset > 1 {

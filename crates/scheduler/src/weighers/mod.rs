@@ -126,11 +126,15 @@ fn add_weigher(
         })
         .collect();
     let normalized = normalize(&raw, weigher.minval(), weigher.maxval());
-    let mut scores = Vec::with_capacity(candidates.len());
+    // The score lines are built only when they are logged (a thousand hosts make long lines).
+    let debug = tracing::enabled!(tracing::Level::DEBUG);
+    let mut scores = Vec::with_capacity(if debug { candidates.len() } else { 0 });
     for ((slot, &i), weight) in totals.iter_mut().zip(candidates).zip(&normalized) {
         let multiplier = weigher.multiplier(&hosts[i]);
         *slot += multiplier * weight;
-        scores.push(format!("{}: {multiplier} * {weight}", hosts[i].label()));
+        if debug {
+            scores.push(format!("{}: {multiplier} * {weight}", hosts[i].label()));
+        }
     }
     tracing::debug!("{}: raw weights {raw:?}", weigher.name());
     tracing::debug!(
