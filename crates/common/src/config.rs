@@ -434,6 +434,12 @@ section! {
         quota_groups: i64 = 10,
         /// Largest volume, in GiB (Cinder's per_volume_size_limit); -1 is unlimited.
         per_volume_size_limit: i64 = -1,
+        /// Directory the backup service (cinder-backup) keeps backups in (Cinder's
+        /// backup_posix_path); unset means <state_dir>/backups. An NFS mount shares it.
+        backup_posix_path: Option<PathBuf> = None,
+        /// Largest chunk of a backup, in bytes of volume data (Cinder's backup_file_size),
+        /// rounded down to whole 32 KiB blocks.
+        backup_file_size: u64 = 1999994880,
     }
 }
 

@@ -65,6 +65,8 @@ async fn run(config: Arc<Config>, with_compute_agents: bool) -> anyhow::Result<(
     // (one per enabled backend) with the all-in-one, as its compute agents do.
     let volume_scheduler = monostack_volume::scheduler::VolumeScheduler::start(volume.clone()).await?;
     let volume_managers = if with_compute_agents { monostack_volume::manager::start_all(volume.clone()).await? } else { Vec::new() };
+    // The backup service (cinder-backup) runs beside them, where their volumes' data is reachable.
+    let volume_backup = if with_compute_agents { Some(monostack_volume::backup::start(volume.clone()).await?) } else { None };
     let placement_client: Arc<dyn monostack_placement::client::PlacementClient> = Arc::new(monostack_placement::client::LocalPlacement(placement));
     let conductor = monostack_conductor::Conductor::start(compute.clone(), placement_client, bus.clone()).await?;
     let agents = if with_compute_agents { start_compute_agents(&config, bus.clone()).await? } else { Vec::new() };
@@ -87,6 +89,9 @@ async fn run(config: Arc<Config>, with_compute_agents: bool) -> anyhow::Result<(
     conductor.stop();
     for manager in &volume_managers {
         manager.stop();
+    }
+    if let Some(backup) = &volume_backup {
+        backup.stop();
     }
     volume_scheduler.stop();
     identity.db.close().await;

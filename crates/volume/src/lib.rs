@@ -3,9 +3,11 @@
 //! ([`scheduler`]), which picks a backend pool and casts to that backend's volume manager
 //! ([`manager`]), which drives the storage through a [`drivers::VolumeDriver`]. They talk over
 //! the bus ([`rpc`]); every state lives in the service's database ([`db`]), so any of them can
-//! restart and reconcile.
+//! restart and reconcile. The backup service ([`backup`]) is cast to directly by the API and
+//! reaches volume data through connections the volume managers make.
 
 pub mod api;
+pub mod backup;
 pub mod context;
 pub mod db;
 pub mod drivers;

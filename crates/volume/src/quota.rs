@@ -2,7 +2,7 @@
 //! `backup_gigabytes`, `groups`, `per_volume_gigabytes`, and per volume type
 //! `volumes_<type>`, `snapshots_<type>`, `gigabytes_<type>` (unlimited unless set). Limits
 //! come from the project's own quotas, else the `default` quota class, else `[volume]`
-//! quota_*; usage is counted from the volumes and snapshots themselves, so it is never out of
+//! quota_*; usage is counted from the volumes, snapshots and backups themselves, so it is never out of
 //! step. Creates that check quota are serialised in this process ([`VolumeService::quota_lock`]).
 //!
 //! [`VolumeService::quota_lock`]: crate::VolumeService::quota_lock
@@ -73,12 +73,13 @@ pub async fn usage(
     let db = &service.db;
     let (nv, gv) = volumes::usage(db, project, None).await?;
     let (ns, gs) = snapshots::usage(db, project, None).await?;
+    let (nb, gb) = crate::db::backups::usage(db, project).await?;
     let mut u: BTreeMap<String, i64> = [
         ("volumes", nv),
         ("snapshots", ns),
         ("gigabytes", gv + gs),
-        ("backups", 0),
-        ("backup_gigabytes", 0),
+        ("backups", nb),
+        ("backup_gigabytes", gb),
         ("groups", 0),
         ("per_volume_gigabytes", 0),
     ]
@@ -144,6 +145,27 @@ pub async fn check(
                 used(&name)
             )));
         }
+    }
+    Ok(())
+}
+
+/// Checks that `project` may add a backup of `gb` GiB (`backups`, `backup_gigabytes`): 413
+/// with Cinder's messages when not.
+pub async fn check_backup(service: &VolumeService, project: &str, gb: i64) -> Result<(), ApiError> {
+    let limits = limits(service, project).await?;
+    let usage = usage(service, project).await?;
+    let limit = |k: &str| limits.get(k).copied().unwrap_or(-1);
+    let used = |k: &str| usage.get(k).copied().unwrap_or(0);
+    let l = limit("backups");
+    if l >= 0 && used("backups") + 1 > l {
+        return Err(over_limit(format!("Maximum number of backups allowed ({l}) exceeded")));
+    }
+    let l = limit("backup_gigabytes");
+    if l >= 0 && used("backup_gigabytes") + gb > l {
+        return Err(over_limit(format!(
+            "Requested backup exceeds allowed Backup gigabytes quota. Requested {gb}G, quota is {l}G and {}G has been consumed.",
+            used("backup_gigabytes")
+        )));
     }
     Ok(())
 }

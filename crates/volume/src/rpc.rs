@@ -15,6 +15,8 @@ use std::time::Duration;
 pub const SCHEDULER_TOPIC: &str = "cinder-scheduler";
 /// Cinder's volume manager topic; each manager listens as server `host@backend`.
 pub const VOLUME_TOPIC: &str = "cinder-volume";
+/// Cinder's backup service topic; each backup manager listens as server `host`.
+pub const BACKUP_TOPIC: &str = "cinder-backup";
 
 /// The volume type as the scheduler sees it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -96,6 +98,44 @@ pub enum VolumeRequest {
         connector: Value,
         force: bool,
     },
+    /// A call: connects attachment `attachment_id` of the volume for `connector` (Cinder's
+    /// `attachment_update`): the attachment and the volume become `attaching`, and the answer
+    /// is the attachment's flat connection info (the driver's `data` with
+    /// `driver_volume_type`, `attachment_id` and `enforce_multipath`).
+    AttachmentUpdate {
+        volume_id: String,
+        attachment_id: String,
+        connector: Value,
+    },
+    /// A call: ends the connection of attachment `attachment_id` (Cinder's
+    /// `attachment_delete` on the manager); the API then removes the record.
+    AttachmentDelete {
+        volume_id: String,
+        attachment_id: String,
+    },
+}
+
+/// A backup manager's methods (Cinder's BackupAPI), sent to `cinder-backup.<host>`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "method", content = "args", rename_all = "snake_case")]
+pub enum BackupRequest {
+    /// Backs up the backup's volume (status `creating`, the volume `backing-up`).
+    CreateBackup { backup_id: String },
+    /// Writes the backup into volume `volume_id` (status `restoring`, the volume
+    /// `restoring-backup`).
+    RestoreBackup { backup_id: String, volume_id: String },
+    /// Removes the backup's data, then its record (status `deleting`).
+    DeleteBackup { backup_id: String },
+    /// Checks that an imported record's data is there (status `creating`) and makes it
+    /// available, or error.
+    ImportRecord { backup_id: String },
+}
+
+/// Casts to the backup manager of `host`.
+pub async fn cast_backup(bus: &dyn Bus, ctx: Context, host: &str, request: &BackupRequest) -> Result<(), BusError> {
+    let msg = encode(request, ctx)?;
+    tracing::debug!("cast {} to {BACKUP_TOPIC}.{host}", msg.method);
+    bus.cast(&Target::server(BACKUP_TOPIC, host), msg).await
 }
 
 /// Builds the bus message of a typed request.

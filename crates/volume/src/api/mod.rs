@@ -3,6 +3,8 @@
 //! project id (`/v3/{project_id}/volumes`); since 3.67 it may be left out, so both forms are
 //! served: the project segment is dropped before routing.
 
+pub mod attachments;
+pub mod backups;
 pub mod caller;
 pub mod input;
 pub mod microversion;
@@ -50,6 +52,8 @@ pub fn router(state: State, validator: SharedValidator, identity_url: &str) -> R
         .merge(volumes::routes())
         .merge(volume_actions::routes())
         .merge(volume_metadata::routes())
+        .merge(attachments::routes())
+        .merge(backups::routes())
         .merge(snapshots::routes())
         .merge(services::routes())
         .merge(quota_sets::routes())

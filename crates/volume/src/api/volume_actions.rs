@@ -1,15 +1,16 @@
 //! `POST /volumes/{id}/action`: os-extend, os-retype, os-set_bootable, the image metadata
 //! actions (os-set/unset/show_image_metadata), os-update_readonly_flag, the
-//! admin actions os-reset_status and os-force_delete, and os-initialize_connection /
-//! os-terminate_connection (answered by the volume's manager through its driver).
+//! admin actions os-reset_status and os-force_delete, and the legacy attach actions
+//! (os-reserve, os-unreserve, os-begin_detaching, os-roll_detaching, os-attach, os-detach,
+//! os-initialize_connection and os-terminate_connection, the last two answered by the
+//! volume's manager through its driver).
 
 use super::input;
 use super::{ApiResult, Caller, State};
-use crate::context::RequestContext;
 use crate::db::metadata::{self, Table};
 use crate::db::volumes::{self, Volume};
-use crate::rpc::{self, VolumeRequest};
 use crate::states;
+use crate::volume_api::attachments as attach_api;
 use crate::volume_api::volumes as api;
 use axum::extract::{Path, State as S};
 use axum::http::StatusCode;
@@ -162,42 +163,59 @@ async fn action(
             Ok(StatusCode::ACCEPTED.into_response())
         }
         "os-initialize_connection" => {
-            state.authorize(
-                "volume_extension:volume_actions:initialize_connection",
-                &target,
-                &ctx,
-            )?;
-            let connector = connector_of(args_obj)?;
-            let info = call_backend(
-                &state,
-                &ctx,
-                &v,
-                VolumeRequest::InitializeConnection {
-                    volume_id: v.id.clone(),
-                    connector,
-                },
-            )
-            .await?;
+            let connector = match args_obj.get("connector") {
+                Some(Value::String(s)) => serde_json::from_str(s).map_err(|_| ApiError::bad_request("Invalid input received: connector is not a JSON object"))?,
+                _ => connector_of(args_obj)?,
+            };
+            let info = attach_api::initialize_connection(&state, &ctx, &v, connector).await?;
             Ok(Json(json!({"connection_info": info})).into_response())
         }
         "os-terminate_connection" => {
-            state.authorize(
-                "volume_extension:volume_actions:terminate_connection",
-                &target,
-                &ctx,
-            )?;
-            let connector = connector_of(args_obj)?;
-            call_backend(
-                &state,
-                &ctx,
-                &v,
-                VolumeRequest::TerminateConnection {
-                    volume_id: v.id.clone(),
-                    connector,
-                    force: false,
-                },
-            )
-            .await?;
+            let connector = match args_obj.get("connector") {
+                Some(Value::Null) => json!({}),
+                Some(Value::String(s)) => serde_json::from_str(s).unwrap_or_else(|_| json!({})),
+                _ => connector_of(args_obj)?,
+            };
+            attach_api::terminate_connection(&state, &ctx, &v, connector).await?;
+            Ok(StatusCode::ACCEPTED.into_response())
+        }
+        "os-reserve" => {
+            attach_api::reserve(&state, &ctx, &v).await?;
+            Ok(StatusCode::ACCEPTED.into_response())
+        }
+        "os-unreserve" => {
+            attach_api::unreserve(&state, &ctx, &v).await?;
+            Ok(StatusCode::ACCEPTED.into_response())
+        }
+        "os-begin_detaching" => {
+            attach_api::begin_detaching(&state, &ctx, &v).await?;
+            Ok(StatusCode::ACCEPTED.into_response())
+        }
+        "os-roll_detaching" => {
+            attach_api::roll_detaching(&state, &ctx, &v).await?;
+            Ok(StatusCode::ACCEPTED.into_response())
+        }
+        "os-attach" => {
+            let req = attach_request(args)?;
+            attach_api::attach(&state, &ctx, &v, &req).await?;
+            Ok(StatusCode::ACCEPTED.into_response())
+        }
+        "os-detach" => {
+            let attachment_id = match args {
+                Value::Null => None,
+                Value::Object(o) => {
+                    if let Some(k) = o.keys().find(|k| *k != "attachment_id") {
+                        return Err(ApiError::bad_request(format!("Invalid input for field/attribute os-detach. Additional properties are not allowed ('{k}' was unexpected)")));
+                    }
+                    match o.get("attachment_id") {
+                        None | Some(Value::Null) => None,
+                        Some(Value::String(s)) if uuid::Uuid::parse_str(s).is_ok() => Some(s.clone()),
+                        Some(other) => return Err(ApiError::bad_request(format!("Invalid input for field/attribute attachment_id. Value: {other}. {other} is not a 'uuid'"))),
+                    }
+                }
+                other => return Err(ApiError::bad_request(format!("Invalid input for field/attribute os-detach. Value: {other}. {other} is not of type 'object', 'null'"))),
+            };
+            attach_api::detach(&state, &ctx, &v, attachment_id.as_deref()).await?;
             Ok(StatusCode::ACCEPTED.into_response())
         }
         other => Err(ApiError::bad_request(format!(
@@ -218,28 +236,40 @@ fn connector_of(args: &Map<String, Value>) -> ApiResult<Value> {
     }
 }
 
-/// Calls the volume's manager; its failure is a 500 with Cinder's generic message.
-async fn call_backend(
-    state: &State,
-    ctx: &RequestContext,
-    v: &Volume,
-    request: VolumeRequest,
-) -> ApiResult<Value> {
-    let Some(backend) = v.backend() else {
-        return Err(ApiError::bad_request(format!(
-            "Invalid volume: Volume {} is not on any backend.",
-            v.id
-        )));
+/// The body of `os-attach`: a mountpoint, a server (`instance_uuid`) or a `host_name`, and
+/// the mode (`rw` by default, or `ro`).
+fn attach_request(args: &Value) -> ApiResult<attach_api::AttachRequest> {
+    let field = |f: &str, v: &Value, why: &str| ApiError::bad_request(format!("Invalid input for field/attribute {f}. Value: {v}. {why}"));
+    let Value::Object(o) = args else {
+        return Err(field("os-attach", args, "is not of type 'object'"));
     };
-    rpc::call_volume(
-        state.bus.as_ref(),
-        ctx.bus_context(),
-        backend,
-        &request,
-        state.rpc_timeout(),
-    )
-    .await
-    .map_err(|e| ApiError::internal(format!("volume {}: {e}", v.id)))
+    if let Some(k) = o.keys().find(|k| !matches!(k.as_str(), "instance_uuid" | "mountpoint" | "host_name" | "mode")) {
+        return Err(ApiError::bad_request(format!("Invalid input for field/attribute os-attach. Additional properties are not allowed ('{k}' was unexpected)")));
+    }
+    let mountpoint = match o.get("mountpoint") {
+        Some(Value::String(m)) if !m.is_empty() && m.chars().count() <= 255 => m.clone(),
+        Some(other) => return Err(field("mountpoint", other, "is not a string of 1 to 255 characters")),
+        None => return Err(ApiError::bad_request("Invalid input for field/attribute os-attach. 'mountpoint' is a required property")),
+    };
+    let instance_uuid = match o.get("instance_uuid") {
+        None => None,
+        Some(Value::String(s)) if uuid::Uuid::parse_str(s).is_ok() => Some(s.clone()),
+        Some(other) => return Err(field("instance_uuid", other, &format!("{other} is not a 'uuid'"))),
+    };
+    let host_name = match o.get("host_name") {
+        None => None,
+        Some(Value::String(s)) if s.chars().count() <= 255 => Some(s.clone()),
+        Some(other) => return Err(field("host_name", other, "is not a string of at most 255 characters")),
+    };
+    if instance_uuid.is_none() && host_name.is_none() {
+        return Err(field("os-attach", args, "is not valid under any of the given schemas"));
+    }
+    let mode = match o.get("mode") {
+        None => "rw".to_string(),
+        Some(Value::String(m)) if m == "rw" || m == "ro" => m.clone(),
+        Some(other) => return Err(field("mode", other, &format!("{other} is not one of ['rw', 'ro']"))),
+    };
+    Ok(attach_api::AttachRequest { instance_uuid, host_name, mountpoint, mode })
 }
 
 /// os-reset_status: sets status, attach_status and migration_status as an admin says, with

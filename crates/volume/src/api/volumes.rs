@@ -79,6 +79,7 @@ pub struct Shown {
     types: BTreeMap<String, VolumeType>,
     meta: BTreeMap<String, BTreeMap<String, String>>,
     image_meta: BTreeMap<String, BTreeMap<String, String>>,
+    attachments: BTreeMap<String, Vec<crate::db::attachments::Attachment>>,
 }
 
 impl Shown {
@@ -91,10 +92,19 @@ impl Shown {
             .collect();
         let meta = metadata::get_many(&state.db, Table::Volume, &ids).await?;
         let image_meta = metadata::get_many(&state.db, Table::VolumeImage, &ids).await?;
+        let mut attachments: BTreeMap<String, Vec<_>> = BTreeMap::new();
+        let all = match vols {
+            [one] => crate::db::attachments::of_volume(&state.db, &one.id).await?,
+            _ => crate::db::attachments::list(&state.db).await?,
+        };
+        for a in all {
+            attachments.entry(a.volume_id.clone()).or_default().push(a);
+        }
         Ok(Shown {
             types,
             meta,
             image_meta,
+            attachments,
         })
     }
 
@@ -110,7 +120,10 @@ impl Shown {
             volume_type: self.types.get(&v.volume_type_id),
             metadata: self.meta.get(&v.id).unwrap_or(&empty),
             image_metadata: self.image_meta.get(&v.id),
-            attachments: Vec::new(),
+            attachments: crate::volume_api::attachments::volume_view_entries(
+                ctx,
+                self.attachments.get(&v.id).map(Vec::as_slice).unwrap_or_default(),
+            ),
         };
         view::volume_detail(state, ctx, mv, v, &extras)
     }

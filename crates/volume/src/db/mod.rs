@@ -1,7 +1,9 @@
 //! The block storage database: volume types (with extra specs and project access), volumes
-//! (with user, admin and image metadata), snapshots, attachments, services and the pools the
+//! (with user, admin and image metadata), snapshots, attachments, backups, services and the pools the
 //! volume managers report, and quotas.
 
+pub mod attachments;
+pub mod backups;
 pub mod metadata;
 pub mod pools;
 pub mod qos;

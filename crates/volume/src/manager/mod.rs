@@ -5,6 +5,7 @@
 //! (through the database), heartbeats every `report_interval`, and on start finishes or
 //! fails what a crash interrupted ([`init_host`]).
 
+mod attachments;
 mod create;
 mod init_host;
 mod ops;
@@ -241,6 +242,18 @@ impl VolumeManager {
                 self.terminate_connection(&volume_id, &connector, force)
                     .await
             }
+            VolumeRequest::AttachmentUpdate {
+                volume_id,
+                attachment_id,
+                connector,
+            } => {
+                self.attachment_update(&volume_id, &attachment_id, connector)
+                    .await
+            }
+            VolumeRequest::AttachmentDelete {
+                volume_id,
+                attachment_id,
+            } => self.attachment_delete(&volume_id, &attachment_id).await,
         }
     }
 

@@ -7,7 +7,9 @@
 mod identity_support;
 mod support;
 
+mod attachments;
 mod authz;
+mod backups;
 mod backends;
 mod file_backend;
 mod qos_specs;

@@ -17,6 +17,8 @@ pub struct Cloud {
     /// The volume scheduler and managers running in-process (dropping them stops them).
     pub scheduler: Option<monostack_volume::scheduler::SchedulerHandle>,
     pub managers: Vec<monostack_volume::manager::ManagerHandle>,
+    /// The backup service, when [`Cloud::with_backup_service`] started it.
+    pub backup: Option<monostack_volume::backup::BackupHandle>,
     pub volume: Arc<VolumeService>,
     pub router: axum::Router,
     pub admin: String,
@@ -117,6 +119,7 @@ impl Cloud {
             identity,
             scheduler,
             managers,
+            backup: None,
             volume,
             router,
             admin,
@@ -176,6 +179,41 @@ impl Cloud {
 }
 
 impl Cloud {
+    /// Starts this node's backup service (cinder-backup).
+    pub async fn with_backup_service(mut self) -> Cloud {
+        self.backup = Some(monostack_volume::backup::start(self.volume.clone()).await.expect("backup service"));
+        self
+    }
+
+    /// A cloud with one file backend `file-1` (50 GiB) and the backup service; None (with a
+    /// message) when qemu-img is missing.
+    pub async fn with_file_backend_and_backups() -> Option<Cloud> {
+        if !monostack_volume::drivers::qemu_img::available().await {
+            eprintln!("skipping: qemu-img is not installed (Debian: qemu-utils)");
+            return None;
+        }
+        let cloud = Cloud::start_with(
+            |c| {
+                c.volume.enabled_backends = vec!["file-1".into()];
+                c.volume_backends.insert(
+                    "file-1".into(),
+                    VolumeBackendSection {
+                        capacity_gb: Some(50),
+                        ..Default::default()
+                    },
+                );
+            },
+            true,
+        )
+        .await;
+        Some(cloud.with_backup_service().await)
+    }
+
+    /// Polls the backup until its status is `status`; returns its view.
+    pub async fn wait_backup(&self, id: &str, status: &str) -> Value {
+        self.wait_for(&format!("/v3/backups/{id}"), "backup", status, 4800).await
+    }
+
     /// Polls the volume until its status is `status` (or fails after 10 s); returns its view.
     pub async fn wait_volume(&self, id: &str, status: &str) -> Value {
         self.wait(&format!("/v3/volumes/{id}"), "volume", status)
@@ -189,8 +227,13 @@ impl Cloud {
     }
 
     async fn wait(&self, path: &str, key: &str, status: &str) -> Value {
+        self.wait_for(path, key, status, 400).await
+    }
+
+    /// Polls `path` until its `key` object has `status`, at most `tries` times 25 ms.
+    pub async fn wait_for(&self, path: &str, key: &str, status: &str, tries: usize) -> Value {
         let mut last = Value::Null;
-        for _ in 0..400 {
+        for _ in 0..tries {
             let r = self
                 .call_at(Some("latest"), Method::GET, path, &self.admin, None)
                 .await;
