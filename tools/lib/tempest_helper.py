@@ -8,6 +8,12 @@
 write-conf reads MONOSTACK_TEMPEST_HTTP_IMAGE: the URL of a small qcow2 image that the cloud can
 download, for the web-download import and task tests (tools/test serves one on 127.0.0.1).
 Unset, Tempest's defaults point to cirros images on the internet.
+
+write-conf reads MONOSTACK_TEMPEST_NETWORK too (tools/tempest --network sets it to 1): when it is
+1 and the cloud has a network endpoint, neutron is available to Tempest ([service_available]
+neutron, [network], [network-feature-enabled] with the extensions GET /v2.0/extensions lists, and
+an external network "tempest-public" made once per cloud as public_network_id). Unset, neutron
+stays off so that the compute tests keep running without networks.
 """
 
 import configparser
@@ -113,6 +119,62 @@ def _boot_image(image_url, token, name):
     )
     urllib.request.urlopen(req, timeout=30).close()
     return image["id"]
+
+
+# The external network Tempest's router and floating IP tests use (public_network_id), made once
+# per cloud like the boot images: flat on its own physical network, with a subnet that does not
+# overlap project_network_cidr and no DHCP (nothing would serve it).
+TEMPEST_PUBLIC_NETWORK = "tempest-public"
+TEMPEST_PUBLIC_CIDR = "172.24.4.0/24"
+
+
+def _public_network(network_url, token):
+    """The id of the external network TEMPEST_PUBLIC_NETWORK, made with its subnet if missing."""
+    found = _get_json(network_url + "/v2.0/networks?name=" + urllib.request.quote(TEMPEST_PUBLIC_NETWORK), token)
+    for net in found.get("networks", []):
+        if net.get("router:external") and net.get("subnets"):
+            return net["id"]
+    headers = {"X-Auth-Token": token}
+    _, body = _post_json(network_url + "/v2.0/networks", {"network": {
+        "name": TEMPEST_PUBLIC_NETWORK, "router:external": True,
+        "provider:network_type": "flat", "provider:physical_network": "tempest-public",
+    }}, headers)
+    net_id = body["network"]["id"]
+    _post_json(network_url + "/v2.0/subnets", {"subnet": {
+        "name": TEMPEST_PUBLIC_NETWORK + "-subnet", "network_id": net_id, "ip_version": 4,
+        "cidr": TEMPEST_PUBLIC_CIDR, "enable_dhcp": False,
+    }}, headers)
+    return net_id
+
+
+def _network_sections(region, network_url, token):
+    """[network] and [network-feature-enabled]: the extensions are the ones the server lists."""
+    extensions = _get_json(network_url + "/v2.0/extensions", token).get("extensions", [])
+    aliases = sorted(ext["alias"] for ext in extensions if ext.get("alias"))
+    network = {
+        "catalog_type": "network",
+        "region": region,
+        "endpoint_type": "public",
+        "public_network_id": _public_network(network_url, token),
+        "floating_network_name": TEMPEST_PUBLIC_NETWORK,
+        "project_network_cidr": "10.100.0.0/16",
+        "project_network_mask_bits": "28",
+        "project_network_v6_cidr": "2001:db8::/48",
+        "project_network_v6_mask_bits": "64",
+        # No data plane under the fake drivers: nothing is reachable from the test host.
+        "project_networks_reachable": "false",
+        "shared_physical_network": "false",
+        "build_timeout": "60",
+    }
+    features = {
+        "api_extensions": ",".join(aliases),
+        "ipv6": "true",
+        "ipv6_subnet_attributes": "true",
+        "port_admin_state_change": "true",
+        "port_security": "true" if "port-security" in aliases else "false",
+        "floating_ips": "true" if "router" in aliases else "false",
+    }
+    return network, features
 
 
 def _compute_max_microversion(compute_url):
@@ -267,7 +329,8 @@ def write_conf(clouds_yaml, cloud_name, workspace, overrides=None):
         "admin_project_domain_name": project_domain,
         "use_dynamic_credentials": "true",
         "default_credentials_domain_name": user_domain,
-        # No networking service yet: don't try to make a network per test project.
+        # Tempest's network tests make their own networks; the compute tests don't use
+        # networks yet. No network per test project, then.
         "create_isolated_networks": "false",
     }
     conf["identity"] = {
@@ -305,6 +368,15 @@ def write_conf(clouds_yaml, cloud_name, workspace, overrides=None):
     if token and compute_url and image_url and _answers(compute_url + "/"):
         conf["service_available"]["nova"] = "true"
         conf["compute"], conf["compute-feature-enabled"] = _compute_sections(region, compute_url, image_url, token)
+    network_url = _public_url(catalog, "network")
+    if os.environ.get("MONOSTACK_TEMPEST_NETWORK") == "1":
+        if not (token and network_url and _answers(network_url + "/")):
+            sys.exit("tempest: MONOSTACK_TEMPEST_NETWORK=1 but the cloud has no network endpoint that answers")
+        network_url = network_url.rstrip("/")
+        if network_url.endswith("/v2.0"):
+            network_url = network_url[: -len("/v2.0")]
+        conf["service_available"]["neutron"] = "true"
+        conf["network"], conf["network-feature-enabled"] = _network_sections(region, network_url, token)
     conf["validation"] = {"run_validation": "false"}
 
     if overrides and os.path.isfile(overrides):
