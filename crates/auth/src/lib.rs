@@ -6,6 +6,7 @@ pub mod limits;
 pub mod middleware;
 pub mod policy;
 pub mod remote;
+pub mod service_token;
 pub mod token_body;
 pub mod validator;
 

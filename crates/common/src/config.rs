@@ -530,6 +530,13 @@ section! {
         quota_security_group: i64 = 10,
         /// Security group rules per project (quota_security_group_rule).
         quota_security_group_rule: i64 = 100,
+        /// Tell compute (os-server-external-events, as the `neutron` service user) when the
+        /// status of a port of a server changes: network-vif-plugged / network-vif-unplugged
+        /// (Neutron's notify_nova_on_port_status_changes).
+        notify_nova_on_port_status_changes: bool = true,
+        /// Tell compute when a server's port is deleted or its addresses or floating IPs change
+        /// (network-vif-deleted, network-changed; Neutron's notify_nova_on_port_data_changes).
+        notify_nova_on_port_data_changes: bool = true,
     }
 }
 

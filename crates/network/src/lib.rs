@@ -13,6 +13,7 @@ pub mod db;
 pub mod error;
 pub mod ipam;
 pub mod ml2;
+pub mod nova_notifier;
 pub mod policy_defaults;
 pub mod rpc;
 pub mod service;
@@ -30,6 +31,8 @@ pub struct NetworkService {
     pub ml2: ml2::Ml2,
     /// Names of the policy's rules, to know which attributes have a rule of their own.
     pub rule_names: std::collections::HashSet<String>,
+    /// Port events for compute (`os-server-external-events`).
+    pub nova: nova_notifier::NovaNotifier,
 }
 
 impl NetworkService {
@@ -53,12 +56,14 @@ impl NetworkService {
         let policy =
             Enforcer::new(policy_defaults::DEFAULT_RULES).with_overrides_file(&policy_file)?;
         let rule_names = policy.rules().into_iter().map(|(name, _)| name).collect();
+        let config_for_nova = config.clone();
         Ok(Arc::new(NetworkService {
             config,
             db,
             policy,
             ml2,
             rule_names,
+            nova: nova_notifier::NovaNotifier::from_config(&config_for_nova),
         }))
     }
 }

@@ -8,7 +8,8 @@ use crate::db::agents::{self, Agent, Binding, AGENT_TYPE_DHCP, AGENT_TYPE_L3};
 use crate::db::{self, Bind, Cols, Tx};
 use crate::error::{NeutronError, NeutronResult};
 use crate::rpc::{
-    AgentState, SyncRouters, UpdateFloatingIpStatuses, TOPIC_L3_PLUGIN, TOPIC_REPORTS,
+    AgentState, SyncRouters, UpdateDeviceUp, UpdateFloatingIpStatuses, PORT_STATUS_ACTIVE,
+    PORT_STATUS_DOWN, TOPIC_L3_PLUGIN, TOPIC_PLUGIN, TOPIC_REPORTS,
 };
 use crate::NetworkService;
 use monostack_bus::{Bus, Message};
@@ -97,6 +98,45 @@ pub async fn serve_reports(
                 Ok((_, false)) => Ok(serde_json::json!("alive")),
                 Err(e) => Err(e.message),
             }
+        }
+    }))
+}
+
+/// The server side of the L2 agents' calls on [`TOPIC_PLUGIN`]: `update_device_up` and
+/// `update_device_down` (args: an [`UpdateDeviceUp`]; `device` is the port id) set the port
+/// ACTIVE or DOWN, when the port is bound to the agent's host (Neutron ignores reports about
+/// ports bound elsewhere), answering whether it was; the status change is what tells compute
+/// that the VIF is plugged.
+pub async fn serve_plugin(
+    svc: Arc<NetworkService>,
+    bus: Arc<dyn Bus>,
+    server: &str,
+) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+    let listener = bus.listen(TOPIC_PLUGIN, server).await?;
+    Ok(monostack_bus::serve(listener, move |msg: Message| {
+        let svc = svc.clone();
+        async move {
+            let status = match msg.method.as_str() {
+                "update_device_up" => PORT_STATUS_ACTIVE,
+                "update_device_down" => PORT_STATUS_DOWN,
+                other => return Err(format!("unknown method {other} on {TOPIC_PLUGIN}")),
+            };
+            let req: UpdateDeviceUp = serde_json::from_value(msg.args)
+                .map_err(|e| format!("bad {}: {e}", msg.method))?;
+            let port = {
+                let mut tx = db::read(&svc.db).await.map_err(|e| e.message)?;
+                crate::db::ports::get(&mut tx, &req.device).await.map_err(|e| e.message)?
+            };
+            let Some(port) = port else {
+                tracing::debug!("Device {} not found in the database", req.device);
+                return Ok(serde_json::json!(false));
+            };
+            if port.binding_host_id != req.host {
+                tracing::debug!("Device {} not bound to the agent host {}", req.device, req.host);
+                return Ok(serde_json::json!(false));
+            }
+            crate::service::ports::set_status(&svc, &port.id, status).await.map_err(|e| e.message)?;
+            Ok(serde_json::json!(true))
         }
     }))
 }

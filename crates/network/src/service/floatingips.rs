@@ -154,7 +154,7 @@ pub async fn create(
     is_admin: bool,
 ) -> NeutronResult<FloatingIp> {
     let id = uuid::Uuid::new_v4().to_string();
-    db::write(&svc.db, |tx, _| {
+    let created = db::write(&svc.db, |tx, _| {
         let req = &req;
         let id = id.clone();
         Box::pin(async move {
@@ -228,7 +228,27 @@ pub async fn create(
             floatingips::must_get(tx, &id).await
         })
     })
-    .await
+    .await?;
+    notify_ports(svc, &[created.fixed_port_id.clone()]).await;
+    Ok(created)
+}
+
+/// `network-changed` for the servers whose ports gained or lost a floating IP.
+async fn notify_ports(svc: &NetworkService, port_ids: &[Option<String>]) {
+    let mut seen: Vec<&str> = Vec::new();
+    for id in port_ids.iter().flatten() {
+        if seen.contains(&id.as_str()) {
+            continue;
+        }
+        seen.push(id);
+        let port = match db::read(&svc.db).await {
+            Ok(mut tx) => ports::get(&mut tx, id).await.ok().flatten(),
+            Err(_) => None,
+        };
+        if let Some(p) = port {
+            svc.nova.port_changed(&p);
+        }
+    }
 }
 
 pub async fn update(
@@ -238,11 +258,12 @@ pub async fn update(
     is_admin: bool,
     check: Check<'_>,
 ) -> NeutronResult<FloatingIp> {
-    db::write(&svc.db, |tx, _| {
+    let (updated, before) = db::write(&svc.db, |tx, _| {
         let req = &req;
         Box::pin(async move {
             let mut f = floatingips::must_get(tx, id).await?;
             check(&f)?;
+            let before = f.fixed_port_id.clone();
             if let Some(d) = &req.description {
                 f.description = d.clone();
             }
@@ -259,23 +280,30 @@ pub async fn update(
                 None => {}
             }
             floatingips::save(tx, &mut f).await?;
-            floatingips::must_get(tx, id).await
+            Ok((floatingips::must_get(tx, id).await?, before))
         })
     })
-    .await
+    .await?;
+    if updated.fixed_port_id != before {
+        notify_ports(svc, &[before, updated.fixed_port_id.clone()]).await;
+    }
+    Ok(updated)
 }
 
 /// Deletes a floating IP and the port holding its address.
 pub async fn delete(svc: &NetworkService, id: &str, check: Check<'_>) -> NeutronResult<()> {
-    db::write(&svc.db, |tx, _| {
+    let associated = db::write(&svc.db, |tx, _| {
         Box::pin(async move {
             let f = floatingips::must_get(tx, id).await?;
             check(&f)?;
             floatingips::delete(tx, id).await?;
-            ports::delete(tx, &f.floating_port_id).await
+            ports::delete(tx, &f.floating_port_id).await?;
+            Ok(f.fixed_port_id)
         })
     })
-    .await
+    .await?;
+    notify_ports(svc, &[associated]).await;
+    Ok(())
 }
 
 /// An L3 agent's report on the floating IPs of `router_id` (`update_floatingip_statuses`):

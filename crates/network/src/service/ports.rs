@@ -577,7 +577,7 @@ pub async fn update(
     req: PortUpdate,
     check: &(dyn Fn(&Port) -> NeutronResult<()> + Sync),
 ) -> NeutronResult<Port> {
-    db::write(&svc.db, |tx, _| {
+    let port = db::write(&svc.db, |tx, _| {
         let req = &req;
         Box::pin(async move {
             let mut p = ports::must_get(tx, id).await?;
@@ -661,7 +661,11 @@ pub async fn update(
             ports::must_get(tx, id).await
         })
     })
-    .await
+    .await?;
+    if req.fixed_ips.is_some() {
+        svc.nova.port_changed(&port);
+    }
+    Ok(port)
 }
 
 /// Deletes a port and frees its addresses; router and floating IP ports are refused (409).
@@ -670,7 +674,7 @@ pub async fn delete(
     id: &str,
     check: &(dyn Fn(&Port) -> NeutronResult<()> + Sync),
 ) -> NeutronResult<()> {
-    db::write(&svc.db, |tx, _| {
+    let deleted = db::write(&svc.db, |tx, _| {
         Box::pin(async move {
             let p = ports::must_get(tx, id).await?;
             check(&p)?;
@@ -681,25 +685,31 @@ pub async fn delete(
                 ));
             }
             crate::db::floatingips::release_port(tx, id).await?;
-            ports::delete(tx, id).await
+            ports::delete(tx, id).await?;
+            Ok(p)
         })
     })
-    .await
+    .await?;
+    svc.nova.port_deleted(&deleted);
+    Ok(())
 }
 
 /// Sets a port's status (the agents' `update_device_up`/`down`, through [`crate::rpc`]).
 pub async fn set_status(svc: &NetworkService, id: &str, status: &str) -> NeutronResult<Port> {
-    db::write(&svc.db, |tx, _| {
+    let (port, previous) = db::write(&svc.db, |tx, _| {
         Box::pin(async move {
             let mut p = ports::must_get(tx, id).await?;
+            let previous = p.status.clone();
             if p.status != status {
                 p.status = status.to_string();
                 ports::save(tx, &mut p).await?;
             }
-            Ok(p)
+            Ok((p, previous))
         })
     })
-    .await
+    .await?;
+    svc.nova.port_status_changed(&port, &previous);
+    Ok(port)
 }
 
 #[cfg(test)]
