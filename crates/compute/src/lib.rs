@@ -11,6 +11,8 @@ pub mod default_flavors;
 pub mod extra_specs;
 pub mod keys;
 pub mod image_client;
+pub mod network_api;
+pub mod network_client;
 pub mod policy_defaults;
 pub mod quota;
 pub mod request_spec;
@@ -38,6 +40,9 @@ pub struct ComputeService {
     pub quota_locks: quota::QuotaLocks,
     /// The image service, asked with the caller's token (boot images, snapshots).
     pub images: Arc<dyn image_client::ImageApi>,
+    /// The networking service (`[network] port`), asked with the caller's token, and with the
+    /// `nova` service user's for port bindings.
+    pub network: Arc<dyn network_client::NetworkApi>,
 }
 
 impl ComputeService {
@@ -51,7 +56,8 @@ impl ComputeService {
         let policy_file = config.compute.policy_file.clone().unwrap_or_else(|| state_dir.join("policy").join("compute.yaml"));
         let policy = Enforcer::new(policy_defaults::DEFAULT_RULES).with_overrides_file(&policy_file)?;
         let public_url = format!("http://{}:{}", config.public_host(), config.compute.port);
-        let service = Arc::new(ComputeService { config, db, policy, public_url, bus, quota_locks: quota::QuotaLocks::default(), images });
+        let network: Arc<dyn network_client::NetworkApi> = Arc::new(network_client::HttpNetworkApi::from_config(&config)?);
+        let service = Arc::new(ComputeService { config, db, policy, public_url, bus, quota_locks: quota::QuotaLocks::default(), images, network });
         seed_default_flavors(&service).await?;
         Ok(service)
     }

@@ -27,6 +27,7 @@ fn build_args(b: &BuildInstances) -> BuildArgs {
         admin_password: b.admin_password.clone(),
         injected_files: b.injected_files.clone(),
         requested_networks: b.requested_networks.clone(),
+        security_groups: b.security_groups.clone(),
     }
 }
 

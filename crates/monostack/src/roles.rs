@@ -104,7 +104,7 @@ async fn start_compute_agents(
     config: &Arc<Config>,
     bus: Arc<dyn monostack_bus::Bus>,
 ) -> anyhow::Result<Vec<monostack_compute_agent::manager::ComputeManagerHandle>> {
-    let driver = monostack_compute_agent::drivers::from_config(config).map_err(|e| anyhow::anyhow!("[compute] compute_driver: {e}"))?;
+    let driver = monostack_compute_agent::drivers::from_config_on_bus(config, Some(bus.clone())).map_err(|e| anyhow::anyhow!("[compute] compute_driver: {e}"))?;
     let host = monostack_conductor::host_name(config);
     monostack_compute_agent::manager::start_all(&host, driver, bus, config.clone(), None).await
 }
@@ -156,7 +156,8 @@ async fn start_placement(
 async fn start_network(config: &Arc<Config>, identity: &Arc<Identity>, bus: Arc<dyn monostack_bus::Bus>, shutdown: tokio::sync::watch::Receiver<bool>) -> anyhow::Result<ServeTask> {
     let network = monostack_network::NetworkService::open(config.clone()).await?;
     monostack_network::service::agents::serve_reports(network.clone(), bus.clone(), "neutron-server").await?;
-    monostack_network::service::agents::serve_l3_plugin(network.clone(), bus, "neutron-server").await?;
+    monostack_network::service::agents::serve_l3_plugin(network.clone(), bus.clone(), "neutron-server").await?;
+    monostack_network::service::agents::serve_plugin(network.clone(), bus, "neutron-server").await?;
     let (validator, www) = local_auth(identity);
     let api = monostack_network::api::router(network, validator, &www);
     serve_api(config, "network", config.network.port, api, FaultStyle::Network, shutdown).await

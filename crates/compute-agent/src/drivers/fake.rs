@@ -51,7 +51,13 @@ pub struct FakeDriver {
     ports_handed_out: AtomicU32,
     /// When the simulated hosts "booted" (their uptime counts from here).
     started: Instant,
+    /// Where the simulated L2 agent reports the devices it wires ([`FakeDriver::report_ports_on`]).
+    l2_agent: Mutex<Option<std::sync::Arc<dyn monostack_bus::Bus>>>,
 }
+
+/// The L2 agents' calls to the network server (`crates/network/src/rpc.rs`: `q-plugin`,
+/// `update_device_up` / `update_device_down` with an `UpdateDeviceUp`).
+const TOPIC_PLUGIN: &str = "q-plugin";
 
 impl FakeDriver {
     pub fn new(config: FakeDriverConfig) -> Self {
@@ -64,7 +70,38 @@ impl FakeDriver {
             events,
             ports_handed_out: AtomicU32::new(0),
             started: Instant::now(),
+            l2_agent: Mutex::new(None),
         }
+    }
+
+    /// Makes the driver stand in for the hosts' L2 agent: once it plugs a VIF it reports the
+    /// port up to the network server on `bus` (down once unplugged), so ports become ACTIVE
+    /// (and compute hears `network-vif-plugged`) as with a real agent. Without it, nothing
+    /// is reported.
+    pub fn report_ports_on(&self, bus: std::sync::Arc<dyn monostack_bus::Bus>) {
+        *self.l2_agent.lock() = Some(bus);
+    }
+
+    /// Reports `vifs` of a guest on `host` up or down, in the background (a real agent notices
+    /// the tap devices on its own time; nothing waits for it).
+    fn report_devices(&self, host: &str, vifs: &[Vif], up: bool) {
+        let Some(bus) = self.l2_agent.lock().clone() else { return };
+        if vifs.is_empty() {
+            return;
+        }
+        let method = if up { "update_device_up" } else { "update_device_down" };
+        let host = host.to_string();
+        let devices: Vec<String> = vifs.iter().map(|v| v.id.clone()).collect();
+        tokio::spawn(async move {
+            for device in devices {
+                let args = serde_json::json!({"device": device, "agent_id": format!("fake-linuxbridge-{host}"), "host": host});
+                let msg = monostack_bus::Message::new(method, args);
+                let target = monostack_bus::Target::topic(TOPIC_PLUGIN);
+                if let Err(e) = bus.call(&target, msg, Duration::from_secs(30)).await {
+                    tracing::warn!("{method} of device {device} on {host} not reported: {e}");
+                }
+            }
+        });
     }
 
     /// The driver the `[fake_driver]` section describes.
@@ -275,17 +312,21 @@ impl VirtDriver for FakeDriver {
         request: &SpawnRequest,
         progress: &dyn SpawnProgress,
     ) -> VirtResult<()> {
-        self.build_guest(instance, request, progress).await
+        self.build_guest(instance, request, progress).await?;
+        self.report_devices(&instance.host, &request.network_info, true);
+        Ok(())
     }
 
     async fn destroy(
         &self,
         instance: &InstanceRef,
-        _network_info: &[Vif],
+        network_info: &[Vif],
         _block_device_info: &BlockDeviceInfo,
         _destroy_disks: bool,
     ) -> VirtResult<()> {
-        self.destroy_guest(instance).await
+        self.destroy_guest(instance).await?;
+        self.report_devices(&instance.host, network_info, false);
+        Ok(())
     }
 
     async fn reboot(
@@ -445,14 +486,18 @@ impl VirtDriver for FakeDriver {
         self.operate(FakeOperation::AttachInterface, instance, |g| {
             g.attach_interface(vif).map(|_| None)
         })
-        .await
+        .await?;
+        self.report_devices(&instance.host, std::slice::from_ref(vif), true);
+        Ok(())
     }
 
     async fn detach_interface(&self, instance: &InstanceRef, vif: &Vif) -> VirtResult<()> {
         self.operate(FakeOperation::DetachInterface, instance, |g| {
             g.detach_interface(vif).map(|_| None)
         })
-        .await
+        .await?;
+        self.report_devices(&instance.host, std::slice::from_ref(vif), false);
+        Ok(())
     }
 
     async fn migrate_disk_and_power_off(
@@ -468,7 +513,9 @@ impl VirtDriver for FakeDriver {
         instance: &InstanceRef,
         request: &FinishMigrationRequest,
     ) -> VirtResult<()> {
-        self.migrate_in(instance, request).await
+        self.migrate_in(instance, request).await?;
+        self.report_devices(&instance.host, &request.network_info, true);
+        Ok(())
     }
 
     async fn confirm_migration(
@@ -548,9 +595,11 @@ impl VirtDriver for FakeDriver {
         &self,
         instance: &InstanceRef,
         data: &LiveMigrateData,
-        _network_info: &[Vif],
+        network_info: &[Vif],
         _block_device_info: &BlockDeviceInfo,
     ) -> VirtResult<()> {
-        self.settle_incoming(instance, data)
+        self.settle_incoming(instance, data)?;
+        self.report_devices(&instance.host, network_info, true);
+        Ok(())
     }
 }

@@ -11,9 +11,19 @@ pub const KNOWN_DRIVERS: &[&str] = &["fake"];
 
 /// Builds the driver the configuration selects (`fake`, or Nova's `fake.FakeDriver`).
 pub fn from_config(config: &Config) -> Result<Arc<dyn VirtDriver>, VirtError> {
+    from_config_on_bus(config, None)
+}
+
+/// Like [`from_config`]; with a `bus`, the fake driver also stands in for the hosts' L2
+/// agent (it reports the ports it plugs up to the network server).
+pub fn from_config_on_bus(config: &Config, bus: Option<Arc<dyn monostack_bus::Bus>>) -> Result<Arc<dyn VirtDriver>, VirtError> {
     match config.compute.compute_driver.as_str() {
         "fake" | "fake.FakeDriver" => {
-            Ok(Arc::new(fake::FakeDriver::from_section(&config.fake_driver)?))
+            let driver = fake::FakeDriver::from_section(&config.fake_driver)?;
+            if let Some(bus) = bus {
+                driver.report_ports_on(bus);
+            }
+            Ok(Arc::new(driver))
         }
         other => Err(VirtError::InvalidConfig {
             reason: format!(

@@ -12,7 +12,7 @@ use monostack_bus::Context;
 use monostack_common::time::now_micros;
 use monostack_compute::states::{task, vm};
 use monostack_conductor::agent_api::compute::{BuildAndRunInstance, BuildArgs};
-use monostack_conductor::agent_api::conductor::{BuildFailed, Consumer, ConductorRequest, InstanceRef as InstanceArg};
+use monostack_conductor::agent_api::conductor::{BuildFailed, Consumer, ConductorRequest};
 use monostack_conductor::agent_api::records::{FaultInfo, InstanceField, InstanceRecord};
 
 const EVENT: &str = "compute__do_build_and_run_instance";
@@ -59,6 +59,11 @@ impl ComputeManager {
                 self.abandon_build(ctx, &uuid, &guest).await;
                 self.end(ctx, op, Err(Failure::Abandoned(message))).await;
             }
+            Err(Failure::Error(message)) => {
+                // Nova's BuildAbortException: no other host would do better.
+                self.end_without_revert(ctx, op, &message).await;
+                self.abort_build(ctx, &instance, &guest, &t.build, &message).await;
+            }
             Err(failure) => {
                 let message = failure.message().to_string();
                 self.end_without_revert(ctx, op, &message).await;
@@ -79,7 +84,7 @@ impl ComputeManager {
         tracing::info!("{}Claim successful on node {}", instance.tag(), t.node);
         let claimed = vec![InstanceField::TaskState(Some(task::NETWORKING.into())), InstanceField::Host(Some(self.host.clone())), InstanceField::Node(Some(t.node.clone()))];
         self.save(ctx, uuid, claimed, Some(&[None])).await?;
-        let network_info = self.network_info(ctx, uuid).await;
+        let network_info = self.allocate_network(ctx, instance, &t.build.requested_networks, &t.build.security_groups).await?;
         self.save(ctx, uuid, vec![InstanceField::TaskState(Some(task::BLOCK_DEVICE_MAPPING.into()))], Some(&[Some(task::NETWORKING)])).await?;
         self.save(ctx, uuid, vec![InstanceField::TaskState(Some(task::SPAWNING.into()))], Some(&[Some(task::BLOCK_DEVICE_MAPPING)])).await?;
         let request = SpawnRequest {
@@ -112,7 +117,28 @@ impl ComputeManager {
         }
         tracing::info!("[instance: {uuid}] Instance was deleted during its build; cleaning up");
         self.destroy_guest(guest).await;
+        self.deallocate_network(ctx, uuid).await;
         self.release_allocations(ctx, uuid).await;
+    }
+
+    /// A build that cannot succeed anywhere: the guest and the ports go, and the conductor puts
+    /// the instance in ERROR without rescheduling.
+    async fn abort_build(&self, ctx: &Context, instance: &InstanceRecord, guest: &InstanceRef, build: &BuildArgs, message: &str) {
+        let uuid = &instance.uuid;
+        self.destroy_guest(guest).await;
+        self.deallocate_network(ctx, uuid).await;
+        tracing::error!("[instance: {uuid}] {message}");
+        let failed = BuildFailed {
+            instance_uuid: uuid.clone(),
+            host: self.host.clone(),
+            node: guest.node.clone(),
+            fault: FaultInfo::internal(message),
+            reschedule: false,
+            build: build.clone(),
+        };
+        if let Err(e) = self.conductor.cast(ctx, ConductorRequest::BuildFailed(failed)).await {
+            tracing::error!("[instance: {uuid}] the conductor could not be told about the aborted build: {e}");
+        }
     }
 
     /// Records the failed build's fault and event without touching its states: the conductor
@@ -131,6 +157,8 @@ impl ComputeManager {
     async fn reschedule(&self, ctx: &Context, instance: &InstanceRecord, guest: &InstanceRef, build: &BuildArgs, message: &str) {
         let uuid = &instance.uuid;
         self.destroy_guest(guest).await;
+        // The next host allocates its own (Nova's `_cleanup_allocated_networks` on reschedule).
+        self.deallocate_network(ctx, uuid).await;
         let back = vec![
             InstanceField::VmState(vm::BUILDING.into()),
             InstanceField::TaskState(Some(task::SCHEDULING.into())),
@@ -175,7 +203,6 @@ impl ComputeManager {
 
     /// The instance's network info (its VIFs), as cached; empty without networking.
     pub(crate) async fn network_info(&self, ctx: &Context, uuid: &str) -> Vec<Vif> {
-        let cached: Result<serde_json::Value, _> = self.conductor.call(ctx, ConductorRequest::InfoCacheGet(InstanceArg { uuid: uuid.to_string() })).await;
-        cached.ok().and_then(|v| serde_json::from_value(v).ok()).unwrap_or_default()
+        super::network::vifs_of(&self.cached_network_info(ctx, uuid).await)
     }
 }

@@ -61,6 +61,7 @@ impl ComputeManager {
         let network_info = self.network_info(ctx, uuid).await;
         self.driver.destroy(&guest, &network_info, &BlockDeviceInfo::default(), true).await?;
         tracing::info!("{}Instance destroyed successfully.", instance.tag());
+        self.deallocate_network(ctx, uuid).await;
         if instance.vm_state == vm::RESIZED {
             self.drop_unconfirmed_resize(ctx, instance).await;
         }

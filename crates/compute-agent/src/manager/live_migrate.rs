@@ -177,7 +177,7 @@ impl ComputeManager {
     async fn settle_incoming(&self, ctx: &Context, instance: &InstanceRecord, t: &PostLiveMigrationAtDestination) -> Result<(), String> {
         let data = data_of(&t.data)?;
         let guest = driver_ref(instance, &self.host, Some(&data.dest_node));
-        let network_info = self.network_info(ctx, &instance.uuid).await;
+        let network_info = self.bind_network_here(ctx, &instance.uuid).await;
         self.driver.post_live_migration_at_destination(&guest, &data, &network_info, &BlockDeviceInfo::default()).await.map_err(|e| e.to_string())?;
         let state = self.power_state(&guest).await;
         let vm_state = if state == power::PAUSED { vm::PAUSED } else { vm::ACTIVE };

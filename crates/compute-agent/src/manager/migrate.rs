@@ -205,7 +205,7 @@ impl ComputeManager {
         let request = FinishMigrationRequest {
             migration: migration_info(&migration),
             disk_info: MigrationDiskInfo(t.disk_info.clone()),
-            network_info: self.network_info(ctx, uuid).await,
+            network_info: self.bind_network_here(ctx, uuid).await,
             image_meta: image_meta(instance, None),
             resize_instance: new_flavor.id != instance.old_flavor.as_ref().map_or(instance.flavor.id, |f| f.id),
             block_device_info: BlockDeviceInfo::default(),
@@ -321,7 +321,7 @@ impl ComputeManager {
         let power_on = old_vm_state(instance) != vm::STOPPED;
         let request = RevertMigrationRequest {
             migration: migration_info(&migration),
-            network_info: self.network_info(ctx, uuid).await,
+            network_info: self.bind_network_here(ctx, uuid).await,
             block_device_info: BlockDeviceInfo::default(),
             power_on,
         };

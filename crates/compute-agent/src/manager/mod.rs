@@ -19,10 +19,12 @@ mod host;
 pub mod images;
 mod init_host;
 mod instance;
+mod interfaces;
 mod lifecycle;
 mod live_migrate;
 mod locks;
 mod migrate;
+mod network;
 mod op;
 mod periodic;
 mod power;
@@ -63,6 +65,9 @@ pub struct ComputeManager {
     pub(crate) bus: Arc<dyn Bus>,
     pub(crate) config: Arc<Config>,
     pub(crate) images: images::ImageService,
+    /// The networking service (`[network] port`): the caller's token for what the user asks,
+    /// the `nova` service user's for port bindings.
+    pub(crate) network: Arc<dyn monostack_compute::network_client::NetworkApi>,
     pub(crate) locks: locks::InstanceLocks,
     pub(crate) tracker: resource_tracker::ResourceTracker,
     /// The services row id (0 until registered).
@@ -94,6 +99,7 @@ impl ComputeManager {
             None => setup.driver.get_available_nodes().await?,
         };
         let timeout = std::time::Duration::from_secs(setup.config.bus.rpc_response_timeout);
+        let network: Arc<dyn monostack_compute::network_client::NetworkApi> = Arc::new(monostack_compute::network_client::HttpNetworkApi::from_config(&setup.config)?);
         let image_url = setup.image_url.unwrap_or_else(|| format!("http://{}:{}", setup.config.public_host(), setup.config.image.port));
         let manager = Arc::new(ComputeManager {
             host: setup.host,
@@ -103,6 +109,7 @@ impl ComputeManager {
             bus: setup.bus,
             config: setup.config,
             images: images::ImageService::new(&image_url)?,
+            network,
             locks: locks::InstanceLocks::default(),
             tracker: resource_tracker::ResourceTracker::default(),
             service_id: AtomicI64::new(0),
@@ -188,11 +195,9 @@ impl ComputeManager {
             ComputeRequest::SetHostEnabled(r) => return self.set_host_enabled(r.enabled),
             ComputeRequest::HostMaintenanceMode(r) => return self.host_maintenance_mode(&r.host, r.mode).await,
             ComputeRequest::HostPowerAction(r) => return self.host_power_action(&r.action).await,
-            ComputeRequest::ExternalInstanceEvent(r) => {
-                for event in &r.events {
-                    tracing::info!("[instance: {}] Received event {}-{} ({})", event.server_uuid, event.name, event.tag.as_deref().unwrap_or(""), event.status);
-                }
-            }
+            ComputeRequest::ExternalInstanceEvent(r) => self.external_instance_event(ctx, &r.events).await,
+            ComputeRequest::AttachInterface(r) => return self.attach_interface(ctx, r).await,
+            ComputeRequest::DetachInterface(r) => return self.detach_interface(ctx, r).await,
         }
         Ok(Value::Null)
     }

@@ -69,7 +69,7 @@ impl ComputeManager {
             image_meta: image_meta(instance, t.image_ref.as_deref()),
             injected_files: super::build::injected_files(&t.injected_files),
             admin_password: t.new_pass.clone().map(AdminPassword),
-            network_info: self.network_info(ctx, &instance.uuid).await,
+            network_info: self.bind_network_here(ctx, &instance.uuid).await,
             block_device_info: BlockDeviceInfo { root_device_name: Some("/dev/vda".into()), ..BlockDeviceInfo::default() },
             power_on: true,
         };

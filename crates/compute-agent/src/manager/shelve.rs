@@ -145,7 +145,7 @@ impl ComputeManager {
         tracing::info!("{}Unshelving from image {}", instance.tag(), t.image_id.as_deref().unwrap_or("-"));
         let request = SpawnRequest {
             image_meta: image_meta(instance, t.image_id.as_deref()),
-            network_info: self.network_info(ctx, uuid).await,
+            network_info: self.bind_network_here(ctx, uuid).await,
             block_device_info: BlockDeviceInfo { root_device_name: Some("/dev/vda".into()), ..BlockDeviceInfo::default() },
             power_on: true,
             ..SpawnRequest::default()

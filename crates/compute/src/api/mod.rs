@@ -14,6 +14,7 @@ pub mod hypervisors;
 pub mod image_metadata;
 pub mod images;
 pub mod input;
+pub mod interfaces;
 pub mod instance_actions;
 pub mod instance_usage_audit_log;
 pub mod ips;
@@ -21,9 +22,11 @@ pub mod keypairs;
 pub mod limits;
 pub mod microversion;
 pub mod migrations;
+pub mod networks;
 pub mod query;
 pub mod quota_classes;
 pub mod quota_sets;
+pub mod security_groups;
 pub mod remote_consoles;
 pub mod server_diagnostics;
 pub mod server_external_events;
@@ -81,6 +84,9 @@ pub fn router(state: State, validator: SharedValidator, identity_url: &str) -> R
         .merge(server_tags::routes())
         .merge(server_diagnostics::routes())
         .merge(ips::routes())
+        .merge(interfaces::routes())
+        .merge(security_groups::routes())
+        .merge(networks::routes())
         .merge(instance_actions::routes())
         .merge(server_external_events::routes())
         .merge(remote_consoles::routes())

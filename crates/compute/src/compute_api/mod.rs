@@ -12,6 +12,7 @@ pub mod diagnostics;
 pub mod errors;
 pub mod events;
 pub mod hosts;
+pub mod interfaces;
 pub mod list;
 pub mod lock;
 pub mod metadata;

@@ -129,6 +129,23 @@ pub struct ExternalInstanceEvent {
     pub events: Vec<ExternalEvent>,
 }
 
+/// os-interface attach: a port passed by the user, or one to create on a network (with a
+/// fixed IP).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AttachInterface {
+    pub instance_uuid: String,
+    pub network_id: Option<String>,
+    pub port_id: Option<String>,
+    pub fixed_ip: Option<String>,
+    pub tag: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DetachInterface {
+    pub instance_uuid: String,
+    pub port_id: String,
+}
+
 /// Every ComputeAPI method; serialized as `{"method": ..., "args": ...}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "method", content = "args", rename_all = "snake_case")]
@@ -176,6 +193,11 @@ pub enum ComputeRequest {
     HostMaintenanceMode(HostMaintenanceMode),
     /// A call: answers what the driver did (a JSON string).
     HostPowerAction(HostPowerAction),
+    /// A call: answers the id of the port attached (errors as [`RemoteFault`]s named after
+    /// Nova's exceptions: PortNotFound, PortInUse, NetworkNotFound, InterfaceAttachFailed…).
+    AttachInterface(AttachInterface),
+    /// A call: answers null once the port is detached and released.
+    DetachInterface(DetachInterface),
 }
 
 /// An agent's typed refusal of a call (see the module doc).

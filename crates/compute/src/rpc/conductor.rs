@@ -21,6 +21,9 @@ pub struct BuildInstances {
     /// (path, base64 contents) of `personality` files (before 2.57).
     pub injected_files: Vec<(String, String)>,
     pub requested_networks: Vec<NetworkRequest>,
+    /// Security groups (names or ids) the ports created for the instances get.
+    #[serde(default)]
+    pub security_groups: Vec<String>,
 }
 
 /// Cold migration or resize (Nova's `migrate_server` with `live=False`).

@@ -20,6 +20,9 @@ pub struct BuildArgs {
     /// (path, base64 contents).
     pub injected_files: Vec<(String, String)>,
     pub requested_networks: Vec<NetworkRequest>,
+    /// Security groups (names or ids) the ports created for the instance get.
+    #[serde(default)]
+    pub security_groups: Vec<String>,
 }
 
 /// The oversubscription limits the chosen node must respect (the scheduler's).

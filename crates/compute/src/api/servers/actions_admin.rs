@@ -149,14 +149,15 @@ async fn legacy_console(a: Action<'_>, action: &str, protocol: &str, types: &[&s
     Ok(Json(json!({"console": {"type": console_type, "url": url}})).into_response())
 }
 
-/// Security groups belong to the networking service, which does not exist yet: no group can
-/// be found for the server's ports.
+/// `addSecurityGroup` / `removeSecurityGroup`: the group (name or id) on every port of the
+/// server, in the networking service.
 async fn security_group(a: Action<'_>, action: &str) -> ApiResult<Response> {
     let body = input::object(a.body, action)?;
     input::only(body, &["name"], Some(action))?;
     input::required(body, &["name"], action)?;
     let name = input::string(&body["name"], "name", 1, usize::MAX)?.to_string();
     let rule = if action == "addSecurityGroup" { "os_compute_api:os-security-groups:add" } else { "os_compute_api:os-security-groups:remove" };
-    a.authorized(rule, false).await?;
-    Err(ApiError::not_found(format!("Security group {name} not found.")))
+    let instance = a.authorized(rule, false).await?;
+    crate::compute_api::interfaces::change_security_group(a.state, a.ctx, &instance, &name, action == "addSecurityGroup").await?;
+    Ok(accepted())
 }

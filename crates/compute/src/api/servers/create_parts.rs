@@ -9,11 +9,11 @@ use crate::request_spec::NetworkRequest;
 use monostack_common::ApiError;
 use serde_json::{Map, Value};
 
-/// `networks`: a list, or (2.37) "none"/"auto". Absent (allowed before 2.37 only) means the
-/// networks available to the project, and with no networking service there are none: Nova
-/// then boots the server without a network.
+/// `networks`: a list, or (2.37) "none"/"auto". Absent (allowed before 2.37 only) is an empty
+/// list: the network available to the project if there is exactly one, none if there is none
+/// (more than one is Nova's NetworkAmbiguous).
 pub fn networks(value: Option<&Value>, mv: Microversion) -> ApiResult<Networks> {
-    let Some(value) = value else { return Ok(Networks::None) };
+    let Some(value) = value else { return Ok(Networks::List(Vec::new())) };
     if mv.at_least(37) {
         if let Some(s) = value.as_str() {
             return match s {

@@ -179,6 +179,22 @@ pub fn addresses(network_info: Option<&Value>, extended: bool) -> Value {
     Value::Object(out)
 }
 
+/// The names of the security groups on the server's ports (from the network info cache, which
+/// records them per VIF), each once.
+pub fn security_groups(network_info: Option<&Value>) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for vif in network_info.and_then(Value::as_array).into_iter().flatten() {
+        for g in vif.pointer("/meta/security_groups").and_then(Value::as_array).into_iter().flatten() {
+            if let Some(name) = g.get("name").and_then(Value::as_str) {
+                if !names.iter().any(|n| n == name) {
+                    names.push(name.to_string());
+                }
+            }
+        }
+    }
+    names
+}
+
 fn flavor(state: &State, i: &Instance, opts: &Options) -> Value {
     let f = &i.flavor;
     if opts.mv.at_least(47) {
@@ -325,6 +341,10 @@ pub fn show(state: &State, i: &Instance, related: &Related, opts: &Options) -> V
     }
     if opts.full {
         full_attributes(&mut s, i, related, opts);
+        let groups = security_groups(related.caches.get(&i.uuid));
+        if !groups.is_empty() {
+            s.insert("security_groups".into(), json!(groups.iter().map(|n| json!({"name": n})).collect::<Vec<_>>()));
+        }
     }
     if opts.keypair {
         s.insert("key_name".into(), json!(i.key_name));

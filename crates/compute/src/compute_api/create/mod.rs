@@ -67,7 +67,7 @@ pub struct Created {
 }
 
 /// Nova's `API.create`.
-pub async fn create(svc: &ComputeService, ctx: &RequestContext, req: CreateRequest) -> ApiResult<Created> {
+pub async fn create(svc: &ComputeService, ctx: &RequestContext, mut req: CreateRequest) -> ApiResult<Created> {
     let flavor = req.flavor.clone().ok_or_else(|| ApiError::bad_request("Invalid flavorRef provided."))?;
     if flavor.disabled {
         return Err(ApiError::bad_request(format!("Flavor {} could not be found.", flavor.flavorid)));
@@ -84,8 +84,12 @@ pub async fn create(svc: &ComputeService, ctx: &RequestContext, req: CreateReque
         Some(id) => Some(image::fetch(svc, ctx, id).await?),
         None => None,
     };
-    check_security_groups(&req.security_groups)?;
-    networks::validate(ctx, &req.networks)?;
+    networks::check_security_groups(svc, ctx, &req.security_groups).await?;
+    let allowed = networks::validate(svc, ctx, &req.networks, req.max_count).await?;
+    if allowed < req.min_count {
+        return Err(ApiError::forbidden("Maximum number of ports exceeded"));
+    }
+    req.max_count = req.max_count.min(allowed);
     let key = load_key(svc, ctx, req.key_name.as_deref()).await?;
     let auto_disk_config = image::auto_disk_config(boot_image.as_ref(), req.auto_disk_config)?;
     let bdms = bdm::transform(&req, &flavor, image_ref.as_deref())?;
@@ -117,15 +121,6 @@ async fn check_zone(svc: &ComputeService, req: &CreateRequest) -> ApiResult<()> 
         return Err(ApiError::bad_request("The requested availability zone is not available"));
     }
     Ok(())
-}
-
-/// Security groups live in the networking service, which does not exist yet: only `default`
-/// (which every project has) can be honoured; any other name is Nova's 400.
-fn check_security_groups(groups: &[String]) -> ApiResult<()> {
-    match groups.iter().find(|g| g.as_str() != "default") {
-        Some(name) => Err(ApiError::bad_request(format!("Security group {name} not found."))),
-        None => Ok(()),
-    }
 }
 
 /// The public key of `key_name` (Nova: "Invalid key_name provided." when the user has none).
@@ -180,6 +175,7 @@ async fn cast_build(svc: &ComputeService, ctx: &RequestContext, req: &CreateRequ
         admin_password: req.admin_password.clone(),
         injected_files: req.personality.clone(),
         requested_networks: req.networks.requests(),
+        security_groups: req.security_groups.clone(),
     };
     // Nova's API does not wait for the conductor either: an undelivered build leaves the
     // servers in BUILD for the conductor to pick up (or fail) when it starts.

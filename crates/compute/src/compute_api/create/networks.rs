@@ -1,23 +1,31 @@
-//! The networks a server asks for. The networking service does not exist yet, so everything
-//! but "no network" fails as Nova fails when Neutron cannot provide it: automatic allocation
-//! is impossible, and no network or port can be found.
+//! The networks a server asks for, checked on the API with the caller's token as Nova's
+//! `validate_networks` does (the ports themselves are allocated by the compute agent that
+//! builds the server), and the security groups its ports get.
 
 use super::super::ApiResult;
 use crate::context::RequestContext;
+use crate::network_api::{security_groups, validate, NetError};
+use crate::network_client::NetAuth;
 use crate::request_spec::NetworkRequest;
+use crate::ComputeService;
 use monostack_common::ApiError;
 
 /// `networks` of a create request.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Networks {
     /// `"auto"`.
-    #[default]
     Auto,
-    /// `"none"`, or `networks` absent before 2.37 while no network is available: a server
-    /// without network.
+    /// `"none"`: a server without network.
     None,
-    /// Explicit networks, ports and fixed IPs.
+    /// Explicit networks, ports and fixed IPs; empty (`networks` absent or `[]` before 2.37)
+    /// means the one network available to the project, if any.
     List(Vec<NetworkRequest>),
+}
+
+impl Default for Networks {
+    fn default() -> Self {
+        Networks::List(Vec::new())
+    }
 }
 
 impl Networks {
@@ -50,21 +58,29 @@ pub fn check_multiple(networks: &Networks) -> ApiResult<()> {
     Ok(())
 }
 
-/// Whether the requested networks can be provided (Nova's `validate_networks`).
-pub fn validate(ctx: &RequestContext, networks: &Networks) -> ApiResult<()> {
-    match networks {
-        Networks::None => Ok(()),
-        Networks::Auto => Err(ApiError::bad_request(format!("Unable to automatically allocate a network for project {}", ctx.project_id()))),
-        Networks::List(list) => {
-            for request in list {
-                match request {
-                    NetworkRequest::Port { port_id, .. } => return Err(ApiError::bad_request(format!("Port id {port_id} could not be found."))),
-                    NetworkRequest::Network { uuid, .. } => return Err(ApiError::bad_request(format!("Network {uuid} could not be found."))),
-                    NetworkRequest::Auto => return validate(ctx, &Networks::Auto),
-                    NetworkRequest::None => {}
-                }
-            }
-            Ok(())
-        }
+fn caller_auth(ctx: &RequestContext) -> NetAuth {
+    NetAuth::new(ctx.token.clone(), ctx.request_id.clone())
+}
+
+/// Whether the requested networks can be provided (Nova's `validate_networks`); answers how
+/// many of `count` servers the port quota leaves room for.
+pub async fn validate(svc: &ComputeService, ctx: &RequestContext, networks: &Networks, count: u32) -> ApiResult<u32> {
+    if *networks == Networks::None {
+        return Ok(count);
+    }
+    validate::validate_networks(svc.network.as_ref(), &caller_auth(ctx), ctx.project_id(), &networks.requests(), count).await.map_err(|e| e.to_api())
+}
+
+/// Nova's `_check_requested_secgroups`: every group named (but `default`, which every project
+/// has) exists among the project's (400 otherwise).
+pub async fn check_security_groups(svc: &ComputeService, ctx: &RequestContext, groups: &[String]) -> ApiResult<()> {
+    let named: Vec<String> = groups.iter().filter(|g| g.as_str() != "default").cloned().collect();
+    if named.is_empty() {
+        return Ok(());
+    }
+    match security_groups::resolve(svc.network.as_ref(), &caller_auth(ctx), ctx.project_id(), &named).await {
+        Ok(_) => Ok(()),
+        Err(e @ NetError::SecurityGroupNotFound(_)) => Err(ApiError::bad_request(e.to_string())),
+        Err(e) => Err(e.to_api()),
     }
 }
