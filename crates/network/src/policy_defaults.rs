@@ -126,6 +126,13 @@ pub const DEFAULT_RULES: &[(&str, &str)] = &[
     ("get_security_group_rule", "(rule:admin_only) or (role:reader and rule:sg_owner)"),
     ("delete_security_group_rule", "(rule:admin_only) or (role:member and rule:sg_owner)"),
     // Subnet pools.
+    ("shared_address_scopes", "'True':%(shared)s"),
+    ("create_address_scope", ADMIN_OR_MEMBER),
+    ("create_address_scope:shared", ADMIN),
+    ("get_address_scope", "rule:admin_only or (role:reader and project_id:%(project_id)s) or rule:shared_address_scopes"),
+    ("update_address_scope", ADMIN_OR_MEMBER),
+    ("update_address_scope:shared", ADMIN),
+    ("delete_address_scope", ADMIN_OR_MEMBER),
     ("shared_subnetpools", "'True':%(shared)s"),
     ("create_subnetpool", ADMIN_OR_MEMBER),
     ("create_subnetpool:shared", ADMIN),

@@ -18,6 +18,7 @@ pub fn routes() -> Router<State> {
 
 /// (alias, name, description) of every extension implemented.
 pub const EXTENSIONS: &[(&str, &str, &str)] = &[
+    ("address-scope", "Address scope", "Address scopes extension."),
     ("agent", "agent", "The agent management extension."),
     ("allowed-address-pairs", "Allowed Address Pairs", "Provides allowed address pairs"),
     ("auto-allocated-topology", "Auto Allocated Topology Services", "Auto Allocated Topology Services."),

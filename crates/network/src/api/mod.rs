@@ -3,6 +3,7 @@
 //! ([`NetworkService::authorize`], attribute rules included) → service layer → view (fields
 //! the caller may not see are dropped) → JSON.
 
+pub mod address_scopes;
 pub mod agents;
 pub mod auto_allocate;
 pub mod availability_zones;
@@ -51,6 +52,7 @@ pub fn router(state: State, validator: SharedValidator, identity_url: &str) -> R
         .merge(quotas::routes())
         .merge(ip_availability::routes())
         .merge(subnetpools::routes())
+        .merge(address_scopes::routes())
         .merge(tags::routes())
         .merge(availability_zones::routes())
         .layer(axum::middleware::from_fn(move |req, next| {

@@ -50,6 +50,7 @@ pub const RESOURCES: &[(&str, &str)] = &[
     ("security_group_rule", "security-group-rules"),
     ("quota", "quotas"),
     ("subnetpool", "subnetpools"),
+    ("address_scope", "address-scopes"),
     ("network_ip_availability", "network-ip-availabilities"),
 ];
 

@@ -31,7 +31,7 @@ pub fn view(p: &SubnetPool, tags: &[String]) -> Map<String, Value> {
         "id": p.id, "name": p.name, "description": p.description, "tenant_id": p.project_id, "project_id": p.project_id,
         "ip_version": p.ip_version, "prefixes": p.prefixes, "default_prefixlen": p.default_prefixlen,
         "min_prefixlen": p.min_prefixlen, "max_prefixlen": p.max_prefixlen, "shared": p.shared, "is_default": p.is_default,
-        "default_quota": p.default_quota, "address_scope_id": null, "tags": tags,
+        "default_quota": p.default_quota, "address_scope_id": p.address_scope_id, "tags": tags,
         "created_at": monostack_common::time::iso_seconds(p.created_at), "updated_at": monostack_common::time::iso_seconds(p.updated_at),
         "revision_number": p.revision_number,
     });
@@ -118,6 +118,20 @@ async fn show(
     Ok(json(StatusCode::OK, json!({ "subnetpool": v })))
 }
 
+/// `address_scope_id`: absent, null (no scope) or a UUID; anything else is 400 as Neutron's
+/// uuid_or_none validator words it.
+fn scope_id(attrs: &Attrs) -> NeutronResult<Option<Option<String>>> {
+    match attrs.raw("address_scope_id") {
+        None => Ok(None),
+        Some(Value::Null) => Ok(Some(None)),
+        Some(Value::String(s)) if body::is_uuid(s) => Ok(Some(Some(s.to_lowercase()))),
+        Some(v) => Err(NeutronError::http_bad_request(format!(
+            "Invalid input for address_scope_id. Reason: '{}' is not a valid UUID.",
+            body::show(v)
+        ))),
+    }
+}
+
 fn int(attrs: &Attrs, key: &str) -> NeutronResult<Option<i64>> {
     Ok(attrs.nullable_int(key)?.flatten())
 }
@@ -164,15 +178,7 @@ async fn create(
             "Failed to parse request. Required attribute 'prefixes' not specified",
         )
     })?;
-    if attrs.raw("address_scope_id").is_some_and(|v| !v.is_null()) {
-        return Err(NeutronError::not_found(
-            "AddressScopeNotFound",
-            format!(
-                "Address scope {} could not be found.",
-                body::show(attrs.raw("address_scope_id").unwrap_or(&Value::Null))
-            ),
-        ));
-    }
+    let address_scope_id = scope_id(&attrs)?.flatten();
     let (ip_version, prefixes, default, min, max) = svc::check(
         &prefixes,
         None,
@@ -195,6 +201,7 @@ async fn create(
         shared: attrs.bool("shared")?.unwrap_or(false),
         is_default: attrs.bool("is_default")?.unwrap_or(false),
         default_quota: int(&attrs, "default_quota")?,
+        address_scope_id,
         created_at: now,
         updated_at: now,
         revision_number: 0,
@@ -207,7 +214,9 @@ async fn create(
         set.push("is_default");
     }
     state.authorize(&ctx, "create_subnetpool", &target(&pool), &set)?;
-    let p = svc::insert(&state, pool).await?;
+    let project = ctx.project_id.clone().unwrap_or_default();
+    let caller = svc::Caller { project: &project, admin: state.is_admin(&ctx) };
+    let p = svc::insert(&state, pool, caller).await?;
     Ok(json(
         StatusCode::CREATED,
         json!({ "subnetpool": view(&p, &[]) }),
@@ -261,6 +270,7 @@ async fn update(
     );
     let is_default = attrs.bool("is_default")?;
     let quota = attrs.nullable_int("default_quota")?;
+    let scope = scope_id(&attrs)?;
     let change = move |p: &mut SubnetPool| -> NeutronResult<()> {
         body::check_revision(if_match, p.revision_number)?;
         let all = prefixes.clone().unwrap_or_else(|| p.prefixes.clone());
@@ -289,10 +299,15 @@ async fn update(
         if let Some(q) = quota {
             p.default_quota = q;
         }
+        if let Some(s) = &scope {
+            p.address_scope_id = s.clone();
+        }
         Ok(())
     };
     let _ = current;
-    let p = svc::save(&state, &id, &change).await?;
+    let project = ctx.project_id.clone().unwrap_or_default();
+    let caller = svc::Caller { project: &project, admin: state.is_admin(&ctx) };
+    let p = svc::save(&state, &id, caller, &change).await?;
     let v = with_tags(&state, vec![p]).await?.pop().unwrap_or_default();
     Ok(json(StatusCode::OK, json!({ "subnetpool": v })))
 }

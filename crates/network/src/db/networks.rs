@@ -29,6 +29,10 @@ pub struct Network {
     pub segments: Vec<SegmentRow>,
     pub subnets: Vec<String>,
     pub tags: Vec<String>,
+    /// The address scopes of its subnets' pools, per IP version (Neutron's
+    /// ipv4_address_scope/ipv6_address_scope: a network is in one scope per version).
+    pub ipv4_address_scope: Option<String>,
+    pub ipv6_address_scope: Option<String>,
 }
 
 const COLUMNS: &str = "id, project_id, name, description, status, admin_state_up, shared, router_external, is_default, port_security_enabled, mtu, availability_zone_hints, dns_domain, created_at, updated_at, revision_number";
@@ -144,6 +148,8 @@ pub async fn load(
             segments: Vec::new(),
             subnets: Vec::new(),
             tags: Vec::new(),
+            ipv4_address_scope: None,
+            ipv6_address_scope: None,
         });
     }
     if nets.is_empty() {
@@ -156,6 +162,7 @@ pub async fn load(
     }
     let mut subnets: HashMap<String, Vec<String>> = HashMap::new();
     let mut tags: HashMap<String, Vec<String>> = HashMap::new();
+    let mut scopes: HashMap<(String, i64), String> = HashMap::new();
     for chunk in ids.chunks(500) {
         let binds: Vec<Bind> = chunk.iter().map(|i| Bind::Text(i)).collect();
         let sql = format!(
@@ -174,11 +181,19 @@ pub async fn load(
                 .or_default()
                 .push(row.s("tag")?);
         }
+        let sql = format!("SELECT s.network_id, p.ip_version, p.address_scope_id FROM subnets s JOIN subnetpools p ON p.id = s.subnetpool_id WHERE p.address_scope_id IS NOT NULL AND s.network_id IN {}", placeholders(chunk.len()));
+        for row in tx.fetch_all(&sql, &binds).await? {
+            if let Some(scope) = row.os("address_scope_id")? {
+                scopes.insert((row.s("network_id")?, row.i("ip_version")?), scope);
+            }
+        }
     }
     for n in &mut nets {
         n.segments = segs.remove(&n.id).unwrap_or_default();
         n.subnets = subnets.remove(&n.id).unwrap_or_default();
         n.tags = tags.remove(&n.id).unwrap_or_default();
+        n.ipv4_address_scope = scopes.remove(&(n.id.clone(), 4));
+        n.ipv6_address_scope = scopes.remove(&(n.id.clone(), 6));
     }
     Ok(nets)
 }

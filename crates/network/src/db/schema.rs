@@ -96,6 +96,15 @@ pub const MIGRATIONS: &[Migration] = &[Migration {
     version: 7,
     name: "auto-allocated topologies",
     statements: &["CREATE TABLE auto_allocated_topologies (project_id VARCHAR(255) PRIMARY KEY, network_id VARCHAR(36) NOT NULL, router_id VARCHAR(36))"],
+}, Migration {
+    version: 8,
+    name: "address scopes and the subnet pools' address_scope_id",
+    statements: &[
+        "CREATE TABLE address_scopes (id VARCHAR(36) PRIMARY KEY, project_id VARCHAR(255) NOT NULL, name VARCHAR(255) NOT NULL, ip_version BIGINT NOT NULL, shared BIGINT NOT NULL, created_at BIGINT NOT NULL)",
+        "CREATE INDEX address_scopes_project ON address_scopes (project_id)",
+        "ALTER TABLE subnetpools ADD COLUMN address_scope_id VARCHAR(36)",
+        "CREATE INDEX subnetpools_address_scope ON subnetpools (address_scope_id)",
+    ],
 }];
 
 #[cfg(test)]

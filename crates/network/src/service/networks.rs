@@ -150,6 +150,8 @@ pub async fn create(svc: &NetworkService, req: NetworkCreate) -> NeutronResult<N
                 segments: reserved.into_iter().map(|(r, _)| r).collect(),
                 subnets: Vec::new(),
                 tags: Vec::new(),
+                ipv4_address_scope: None,
+                ipv6_address_scope: None,
             };
             crate::service::quotas::check(svc, tx, &net.project_id, "network", 1).await?;
             networks::insert(tx, &net).await?;

@@ -5,6 +5,7 @@
 use crate::db::{self, Bind, Cols, Tx};
 use crate::error::{NeutronError, NeutronResult};
 use crate::ipam::Cidr;
+use crate::service::address_scopes;
 use crate::NetworkService;
 use monostack_db::flag;
 
@@ -22,12 +23,13 @@ pub struct SubnetPool {
     pub shared: bool,
     pub is_default: bool,
     pub default_quota: Option<i64>,
+    pub address_scope_id: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
     pub revision_number: i64,
 }
 
-const COLUMNS: &str = "id, project_id, name, description, ip_version, prefixes, default_prefixlen, min_prefixlen, max_prefixlen, shared, is_default, default_quota, created_at, updated_at, revision_number";
+const COLUMNS: &str = "id, project_id, name, description, ip_version, prefixes, default_prefixlen, min_prefixlen, max_prefixlen, shared, is_default, default_quota, address_scope_id, created_at, updated_at, revision_number";
 
 pub fn not_found(id: &str) -> NeutronError {
     NeutronError::not_found(
@@ -61,6 +63,7 @@ pub async fn load(
             shared: row.b("shared")?,
             is_default: row.b("is_default")?,
             default_quota: row.oi("default_quota")?,
+            address_scope_id: row.os("address_scope_id")?,
             created_at: row.i("created_at")?,
             updated_at: row.i("updated_at")?,
             revision_number: row.i("revision_number")?,
@@ -275,17 +278,27 @@ pub async fn allocate(
     ))
 }
 
-pub async fn insert(svc: &NetworkService, pool: SubnetPool) -> NeutronResult<SubnetPool> {
+/// Who asks: the caller's project and whether it is an admin (address scope checks).
+#[derive(Debug, Clone, Copy)]
+pub struct Caller<'a> {
+    pub project: &'a str,
+    pub admin: bool,
+}
+
+pub async fn insert(svc: &NetworkService, pool: SubnetPool, caller: Caller<'_>) -> NeutronResult<SubnetPool> {
     db::write(&svc.db, |tx, _| {
         let p = &pool;
         Box::pin(async move {
+            if let Some(scope) = &p.address_scope_id {
+                address_scopes::check_membership(tx, scope, &p.id, p.ip_version, &p.prefixes, caller.project, caller.admin).await?;
+            }
             if p.is_default {
                 clear_default(tx, p.ip_version).await?;
             }
             let prefixes = serde_json::to_string(&p.prefixes).map_err(NeutronError::internal)?;
             db::fit("prefixes", &prefixes, 4000)?;
             tx.exec(
-                "INSERT INTO subnetpools (id, project_id, name, description, ip_version, prefixes, default_prefixlen, min_prefixlen, max_prefixlen, shared, is_default, default_quota, alloc_generation, created_at, updated_at, revision_number) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)",
+                "INSERT INTO subnetpools (id, project_id, name, description, ip_version, prefixes, default_prefixlen, min_prefixlen, max_prefixlen, shared, is_default, default_quota, address_scope_id, alloc_generation, created_at, updated_at, revision_number) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)",
                 &[
                     Bind::Text(&p.id),
                     Bind::Text(&p.project_id),
@@ -299,6 +312,7 @@ pub async fn insert(svc: &NetworkService, pool: SubnetPool) -> NeutronResult<Sub
                     Bind::Int(flag(p.shared)),
                     Bind::Int(flag(p.is_default)),
                     Bind::OptInt(p.default_quota),
+                    Bind::OptText(p.address_scope_id.as_deref()),
                     Bind::Int(p.created_at),
                     Bind::Int(p.updated_at),
                     Bind::Int(p.revision_number),
@@ -311,6 +325,21 @@ pub async fn insert(svc: &NetworkService, pool: SubnetPool) -> NeutronResult<Sub
     .await
 }
 
+/// 400 NetworkAddressScopeAffinityError when a network with a subnet from pool `id` has a
+/// subnet of the same IP version from elsewhere: re-scoping the pool would split it.
+async fn check_network_affinity(tx: &mut Tx, id: &str, ip_version: i64) -> NeutronResult<()> {
+    let found = tx
+        .fetch_optional(
+            "SELECT o.id FROM subnets s JOIN subnets o ON o.network_id = s.network_id WHERE s.subnetpool_id = ? AND o.ip_version = ? AND (o.subnetpool_id IS NULL OR o.subnetpool_id <> ?)",
+            &[Bind::Text(id), Bind::Int(ip_version), Bind::Text(id)],
+        )
+        .await?;
+    if found.is_some() {
+        return Err(NeutronError::bad("NetworkAddressScopeAffinityError", "Subnets of the same address family hosted on the same network must all participate in the same address scope."));
+    }
+    Ok(())
+}
+
 async fn clear_default(tx: &mut Tx, ip_version: i64) -> NeutronResult<()> {
     tx.exec(
         "UPDATE subnetpools SET is_default = 0 WHERE ip_version = ? AND is_default = 1",
@@ -320,10 +349,15 @@ async fn clear_default(tx: &mut Tx, ip_version: i64) -> NeutronResult<()> {
     Ok(())
 }
 
-/// Saves an update; the prefixes may only grow (every old prefix inside a new one).
+/// Saves an update; the prefixes may only grow (every old prefix inside a new one). A pool
+/// in a shared scope of another project is the scope owner's to change (400); a pool joining
+/// or staying in a scope is checked against it, and may only move to another scope when every
+/// subnet of its IP version on its subnets' networks comes from it (Neutron's network
+/// affinity: a network is in one scope per IP version).
 pub async fn save(
     svc: &NetworkService,
     id: &str,
+    caller: Caller<'_>,
     change: &(dyn Fn(&mut SubnetPool) -> NeutronResult<()> + Sync),
 ) -> NeutronResult<SubnetPool> {
     db::write(&svc.db, |tx, _| {
@@ -331,6 +365,24 @@ pub async fn save(
             let old = must_get(tx, id).await?;
             let mut p = old.clone();
             change(&mut p)?;
+            if let Some(scope) = &old.address_scope_id {
+                let owned = match address_scopes::load(tx, Some("id = ?"), &[Bind::Text(scope)]).await?.pop() {
+                    Some(s) => s.project_id == caller.project,
+                    None => true,
+                };
+                if !caller.admin && !owned {
+                    return Err(NeutronError::bad(
+                        "IllegalSubnetPoolUpdate",
+                        format!("Illegal subnetpool update : subnetpool {id} cannot be updated when associated with shared address scope {scope}."),
+                    ));
+                }
+            }
+            if let Some(scope) = &p.address_scope_id {
+                address_scopes::check_membership(tx, scope, id, p.ip_version, &p.prefixes, caller.project, caller.admin).await?;
+            }
+            if p.address_scope_id != old.address_scope_id {
+                check_network_affinity(tx, id, p.ip_version).await?;
+            }
             let olds: Vec<Cidr> = old.prefixes.iter().filter_map(|c| Cidr::parse(c).ok()).collect();
             let news: Vec<Cidr> = p.prefixes.iter().filter_map(|c| Cidr::parse(c).ok()).collect();
             if !olds.iter().all(|o| news.iter().any(|n| n.contains(o.first()) && n.contains(o.last()))) {
@@ -344,7 +396,7 @@ pub async fn save(
             p.revision_number += 1;
             p.updated_at = monostack_common::time::now_micros();
             tx.exec(
-                "UPDATE subnetpools SET name = ?, description = ?, prefixes = ?, default_prefixlen = ?, min_prefixlen = ?, max_prefixlen = ?, is_default = ?, default_quota = ?, updated_at = ?, revision_number = ? WHERE id = ?",
+                "UPDATE subnetpools SET name = ?, description = ?, prefixes = ?, default_prefixlen = ?, min_prefixlen = ?, max_prefixlen = ?, is_default = ?, default_quota = ?, address_scope_id = ?, updated_at = ?, revision_number = ? WHERE id = ?",
                 &[
                     Bind::Text(&p.name),
                     Bind::Text(&p.description),
@@ -354,6 +406,7 @@ pub async fn save(
                     Bind::Int(p.max_prefixlen),
                     Bind::Int(flag(p.is_default)),
                     Bind::OptInt(p.default_quota),
+                    Bind::OptText(p.address_scope_id.as_deref()),
                     Bind::Int(p.updated_at),
                     Bind::Int(p.revision_number),
                     Bind::Text(id),

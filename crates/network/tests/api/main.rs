@@ -5,6 +5,7 @@
 #[path = "../../../identity/tests/api/support/mod.rs"]
 mod identity_support;
 
+mod address_scopes;
 mod agents;
 mod auto_allocate;
 mod floatingips;
