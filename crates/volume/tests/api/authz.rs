@@ -471,3 +471,246 @@ async fn every_endpoint_as_anonymous_other_project_and_reader() {
     assert_eq!(v.body["volume"]["size"], 1);
     assert_eq!(v.body["volume"]["metadata"], json!({"k": "v"}));
 }
+
+/// The attachments API (3.27+), the legacy attach actions and backups, walked the same way at
+/// 3.44.
+#[tokio::test]
+async fn attachments_and_backups_as_anonymous_other_project_and_reader() {
+    let cloud = Cloud::with_backends().await;
+    let (user, project, owner) = cloud.member("att-owner").await;
+    let (_, _, other) = cloud.member("att-other").await;
+    let reader = cloud.reader(&project, "att-watcher").await;
+    let vol = cloud.volume(&owner, json!({"volume": {"size": 1}})).await;
+    let spare = cloud.volume(&owner, json!({"volume": {"size": 1}})).await;
+    let att = cloud
+        .call_at(
+            Some("3.44"),
+            Method::POST,
+            "/v3/attachments",
+            &owner,
+            Some(json!({"attachment": {"volume_uuid": spare}})),
+        )
+        .await;
+    assert_eq!(att.status, StatusCode::OK, "{}", att.body);
+    let att = att.body["attachment"]["id"]
+        .as_str()
+        .expect("attachment")
+        .to_string();
+    // A backup record as the backup service leaves it (no backup service runs here).
+    let now = monostack_common::time::now_micros();
+    let bk = uuid::Uuid::new_v4().to_string();
+    let record = monostack_volume::db::backups::Backup {
+        id: bk.clone(),
+        project_id: project.clone(),
+        user_id: user,
+        volume_id: vol.clone(),
+        status: "available".into(),
+        size: 1,
+        created_at: now,
+        updated_at: now,
+        ..Default::default()
+    };
+    monostack_volume::db::backups::insert(&cloud.volume.db, &record)
+        .await
+        .expect("backup record");
+    let action = format!("/v3/volumes/{vol}/action");
+    let cases: Vec<(Method, String, Option<Value>, u16, u16)> = vec![
+        (Method::GET, "/v3/attachments".into(), None, OK, OK),
+        (Method::GET, "/v3/attachments/detail".into(), None, OK, OK),
+        (
+            Method::GET,
+            format!("/v3/attachments/{att}"),
+            None,
+            NOT_FOUND,
+            OK,
+        ),
+        (
+            Method::POST,
+            "/v3/attachments".into(),
+            Some(json!({"attachment": {"volume_uuid": vol}})),
+            NOT_FOUND,
+            FORBIDDEN,
+        ),
+        (
+            Method::PUT,
+            format!("/v3/attachments/{att}"),
+            Some(json!({"attachment": {"connector": {"host": "h"}}})),
+            NOT_FOUND,
+            FORBIDDEN,
+        ),
+        (
+            Method::POST,
+            format!("/v3/attachments/{att}/action"),
+            Some(json!({"os-complete": null})),
+            NOT_FOUND,
+            FORBIDDEN,
+        ),
+        (
+            Method::DELETE,
+            format!("/v3/attachments/{att}"),
+            None,
+            NOT_FOUND,
+            FORBIDDEN,
+        ),
+        (
+            Method::POST,
+            action.clone(),
+            Some(json!({"os-reserve": null})),
+            NOT_FOUND,
+            FORBIDDEN,
+        ),
+        (
+            Method::POST,
+            action.clone(),
+            Some(json!({"os-unreserve": null})),
+            NOT_FOUND,
+            FORBIDDEN,
+        ),
+        (
+            Method::POST,
+            action.clone(),
+            Some(json!({"os-begin_detaching": null})),
+            NOT_FOUND,
+            FORBIDDEN,
+        ),
+        (
+            Method::POST,
+            action.clone(),
+            Some(json!({"os-roll_detaching": null})),
+            NOT_FOUND,
+            FORBIDDEN,
+        ),
+        (
+            Method::POST,
+            action.clone(),
+            Some(json!({"os-attach": {"host_name": "h", "mountpoint": "/x"}})),
+            NOT_FOUND,
+            FORBIDDEN,
+        ),
+        (
+            Method::POST,
+            action.clone(),
+            Some(json!({"os-detach": {}})),
+            NOT_FOUND,
+            FORBIDDEN,
+        ),
+        (Method::GET, "/v3/backups".into(), None, OK, OK),
+        (Method::GET, "/v3/backups/detail".into(), None, OK, OK),
+        (
+            Method::GET,
+            format!("/v3/backups/{bk}"),
+            None,
+            NOT_FOUND,
+            OK,
+        ),
+        (
+            Method::PUT,
+            format!("/v3/backups/{bk}"),
+            Some(json!({"backup": {"name": "x"}})),
+            NOT_FOUND,
+            FORBIDDEN,
+        ),
+        (
+            Method::POST,
+            "/v3/backups".into(),
+            Some(json!({"backup": {"volume_id": vol}})),
+            NOT_FOUND,
+            FORBIDDEN,
+        ),
+        (
+            Method::POST,
+            format!("/v3/backups/{bk}/restore"),
+            Some(json!({"restore": {}})),
+            NOT_FOUND,
+            FORBIDDEN,
+        ),
+        (
+            Method::GET,
+            format!("/v3/backups/{bk}/export_record"),
+            None,
+            NOT_FOUND,
+            FORBIDDEN,
+        ),
+        (
+            Method::POST,
+            "/v3/backups/import_record".into(),
+            Some(json!({"backup-record": {"backup_service": "s", "backup_url": "e30="}})),
+            FORBIDDEN,
+            FORBIDDEN,
+        ),
+        (
+            Method::POST,
+            format!("/v3/backups/{bk}/action"),
+            Some(json!({"os-reset_status": {"status": "error"}})),
+            NOT_FOUND,
+            FORBIDDEN,
+        ),
+        (
+            Method::POST,
+            format!("/v3/backups/{bk}/action"),
+            Some(json!({"os-force_delete": {}})),
+            NOT_FOUND,
+            FORBIDDEN,
+        ),
+        (
+            Method::DELETE,
+            format!("/v3/backups/{bk}"),
+            None,
+            NOT_FOUND,
+            FORBIDDEN,
+        ),
+    ];
+    for (method, path, body, other_expected, reader_expected) in &cases {
+        let anon = cloud
+            .call_at(Some("3.44"), method.clone(), path, "", body.clone())
+            .await;
+        assert_eq!(
+            anon.status,
+            StatusCode::UNAUTHORIZED,
+            "anonymous {method} {path}"
+        );
+        let r = cloud
+            .call_at(Some("3.44"), method.clone(), path, &other, body.clone())
+            .await;
+        assert!(
+            matches(*other_expected, r.status),
+            "other project {method} {path}: {} {}",
+            r.status,
+            r.body
+        );
+        let r = cloud
+            .call_at(Some("3.44"), method.clone(), path, &reader, body.clone())
+            .await;
+        assert!(
+            matches(*reader_expected, r.status),
+            "reader {method} {path}: {} {}",
+            r.status,
+            r.body
+        );
+    }
+    let others = cloud
+        .call_at(Some("3.44"), Method::GET, "/v3/attachments", &other, None)
+        .await;
+    assert_eq!(others.body["attachments"], json!([]));
+    let others = cloud.call(Method::GET, "/v3/backups", &other, None).await;
+    assert_eq!(others.body["backups"], json!([]));
+    // Nothing changed.
+    let v = cloud
+        .call(Method::GET, &format!("/v3/volumes/{vol}"), &owner, None)
+        .await;
+    assert_eq!(v.body["volume"]["status"], "available");
+    let b = cloud
+        .call(Method::GET, &format!("/v3/backups/{bk}"), &owner, None)
+        .await;
+    assert_eq!(b.body["backup"]["status"], "available");
+    let a = cloud
+        .call_at(
+            Some("3.44"),
+            Method::GET,
+            &format!("/v3/attachments/{att}"),
+            &owner,
+            None,
+        )
+        .await;
+    assert_eq!(a.body["attachment"]["status"], "reserved");
+}
