@@ -159,16 +159,18 @@ async fn listing(state: State, ctx: crate::context::RequestContext, mv: Microver
             _ => {}
         }
     }
-    let (page, more) = paging.apply(items, |a| &a.id, compare)?;
+    let page = paging.page(items, |a| &a.id, compare)?;
     let view = if detailed { detail_view } else { summary };
-    let mut body = json!({"attachments": page.iter().map(view).collect::<Vec<_>>()});
-    if more {
-        if let Some(last) = page.last() {
-            let path = if detailed { "attachments/detail" } else { "attachments" };
-            body["attachments_links"] = query::next_link(&format!("{}/v3/{}/{path}", state.public_url, ctx.project_id()), &pairs, &last.id);
-        }
-    }
-    Ok(Json(body))
+    let path = if detailed { "attachments/detail" } else { "attachments" };
+    Ok(Json(query::list_body(
+        "attachments",
+        &format!("{}/v3/{}/{path}", state.public_url, ctx.project_id()),
+        &pairs,
+        page.items.iter().map(view).collect(),
+        page.items.last().map(|a| a.id.as_str()),
+        page.more,
+        query::with_count(&pairs, mv.at_least(45))?.then_some(page.count),
+    )))
 }
 
 async fn index(S(state): S<State>, Caller(ctx): Caller, mv: Microversion, OriginalUri(uri): OriginalUri) -> ApiResult<Json<Value>> {

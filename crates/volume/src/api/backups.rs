@@ -194,9 +194,9 @@ async fn listing(state: State, ctx: RequestContext, mv: Microversion, uri: &http
             _ => {}
         }
     }
-    let count = items.len();
-    let (page, more) = paging.apply(items, |b| &b.id, compare)?;
+    let page = paging.page(items, |b| &b.id, compare)?;
     let list: Vec<Value> = page
+        .items
         .iter()
         .map(|b| {
             if detailed {
@@ -206,17 +206,16 @@ async fn listing(state: State, ctx: RequestContext, mv: Microversion, uri: &http
             }
         })
         .collect();
-    let mut body = json!({"backups": list});
-    if more {
-        if let Some(last) = page.last() {
-            let path = if detailed { "backups/detail" } else { "backups" };
-            body["backups_links"] = query::next_link(&format!("{}/v3/{}/{path}", state.public_url, ctx.project_id()), &pairs, &last.id);
-        }
-    }
-    if with_count {
-        body["count"] = json!(count);
-    }
-    Ok(Json(body))
+    let path = if detailed { "backups/detail" } else { "backups" };
+    Ok(Json(query::list_body(
+        "backups",
+        &format!("{}/v3/{}/{path}", state.public_url, ctx.project_id()),
+        &pairs,
+        list,
+        page.items.last().map(|b| b.id.as_str()),
+        page.more,
+        with_count.then_some(page.count),
+    )))
 }
 
 async fn index(S(state): S<State>, Caller(ctx): Caller, mv: Microversion, OriginalUri(uri): OriginalUri) -> ApiResult<Json<Value>> {

@@ -193,6 +193,63 @@ impl Paging {
     }
 }
 
+/// A page of a list, with how many items matched before paging (`with_count`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// Whether items follow this page (a `next` link is due).
+    pub more: bool,
+    /// Items that matched the filters, across every page.
+    pub count: usize,
+}
+
+impl Paging {
+    /// [`Self::apply`], keeping the number of matching items.
+    pub fn page<T>(
+        &self,
+        items: Vec<T>,
+        id_of: impl Fn(&T) -> &str,
+        compare: impl Fn(&T, &T, &str) -> Ordering,
+    ) -> ApiResult<Page<T>> {
+        let count = items.len();
+        let (items, more) = self.apply(items, id_of, compare)?;
+        Ok(Page { items, more, count })
+    }
+}
+
+/// Whether a list call asks for `count` (`with_count=true`, from 3.45: `allowed`).
+pub fn with_count(pairs: &[(String, String)], allowed: bool) -> ApiResult<bool> {
+    if !allowed {
+        return Ok(false);
+    }
+    Ok(get(pairs, "with_count")
+        .map(|v| parse_bool("with_count", v))
+        .transpose()?
+        .unwrap_or(false))
+}
+
+/// The body of a list call as Cinder answers it: `{collection: items}`, then
+/// `<collection>_links` with the `next` link (to `base`, the same query and the last item as
+/// marker) when more items follow, and `count` when asked for.
+pub fn list_body(
+    collection: &str,
+    base: &str,
+    pairs: &[(String, String)],
+    items: Vec<serde_json::Value>,
+    last_id: Option<&str>,
+    more: bool,
+    count: Option<usize>,
+) -> serde_json::Value {
+    let mut body = serde_json::json!({ collection: items });
+    if let (true, Some(last)) = (more, last_id) {
+        body[format!("{collection}_links")] = next_link(base, pairs, last);
+    }
+    if let Some(n) = count {
+        body["count"] = serde_json::json!(n);
+    }
+    body
+}
+
 /// Compares two optional values, None first (as SQL sorts NULLs on most backends).
 pub fn cmp_opt<T: Ord>(a: &Option<T>, b: &Option<T>) -> Ordering {
     a.cmp(b)

@@ -136,12 +136,14 @@ async fn listing(
             invalid.join(",")
         )));
     }
-    let count = snaps.len();
-    let (page, more) = paging.apply(snaps, |s| &s.id, compare)?;
-    let ids: Vec<String> = page.iter().map(|s| s.id.clone()).collect();
+    let page = paging.page(snaps, |s| &s.id, compare)?;
+    let ids: Vec<String> = page
+        .items
+        .iter().map(|s| s.id.clone()).collect();
     let meta = metadata::get_many(&state.db, Table::Snapshot, &ids).await?;
     let empty = Default::default();
     let items: Vec<Value> = page
+        .items
         .iter()
         .map(|s| {
             let full =
@@ -156,30 +158,20 @@ async fn listing(
             }
         })
         .collect();
-    let mut body = json!({"snapshots": items});
-    if more {
-        if let Some(last) = page.last() {
-            let path = if detailed {
-                "snapshots/detail"
-            } else {
-                "snapshots"
-            };
-            body["snapshots_links"] = query::next_link(
-                &format!("{}/v3/{}/{path}", state.public_url, ctx.project_id()),
-                &pairs,
-                &last.id,
-            );
-        }
-    }
-    if mv.at_least(45)
-        && query::get(&pairs, "with_count")
-            .map(|v| query::parse_bool("with_count", v))
-            .transpose()?
-            .unwrap_or(false)
-    {
-        body["count"] = json!(count);
-    }
-    Ok(Json(body))
+    let path = if detailed {
+        "snapshots/detail"
+    } else {
+        "snapshots"
+    };
+    Ok(Json(query::list_body(
+        "snapshots",
+        &format!("{}/v3/{}/{path}", state.public_url, ctx.project_id()),
+        &pairs,
+        items,
+        page.items.last().map(|s| s.id.as_str()),
+        page.more,
+        query::with_count(&pairs, mv.at_least(45))?.then_some(page.count),
+    )))
 }
 
 async fn index(

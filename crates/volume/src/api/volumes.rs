@@ -323,43 +323,31 @@ async fn listing(
         SORT_KEYS,
         "created_at",
     )?;
-    let with_count = mv.at_least(45)
-        && query::get(&pairs, "with_count")
-            .map(|v| query::parse_bool("with_count", v))
-            .transpose()?
-            .unwrap_or(false);
+    let with_count = query::with_count(&pairs, mv.at_least(45))?;
     let vols = filtered(&state, &ctx, mv, &pairs).await?;
-    let count = vols.len();
-    let (page, more) = paging.apply(vols, |v| &v.id, compare)?;
+    let page = paging.page(vols, |v| &v.id, compare)?;
     let items: Vec<Value> = if detailed {
-        let shown = Shown::load(&state, &page).await?;
-        page.iter()
+        let shown = Shown::load(&state, &page.items).await?;
+        page.items
+            .iter()
             .map(|v| shown.detail(&state, &ctx, mv, v))
             .collect()
     } else {
-        page.iter()
+        page.items
+            .iter()
             .map(|v| view::volume_summary(&state, &ctx, v))
             .collect()
     };
-    let mut body = json!({"volumes": items});
-    if more {
-        if let Some(last) = page.last() {
-            let path = if detailed {
-                "volumes/detail"
-            } else {
-                "volumes"
-            };
-            body["volumes_links"] = query::next_link(
-                &format!("{}/v3/{}/{path}", state.public_url, ctx.project_id()),
-                &pairs,
-                &last.id,
-            );
-        }
-    }
-    if with_count {
-        body["count"] = json!(count);
-    }
-    Ok(Json(body))
+    let path = if detailed { "volumes/detail" } else { "volumes" };
+    Ok(Json(query::list_body(
+        "volumes",
+        &format!("{}/v3/{}/{path}", state.public_url, ctx.project_id()),
+        &pairs,
+        items,
+        page.items.last().map(|v| v.id.as_str()),
+        page.more,
+        with_count.then_some(page.count),
+    )))
 }
 
 async fn index(
