@@ -92,6 +92,11 @@ pub enum VolumeRequest {
         volume_id: String,
         connector: Value,
     },
+    /// A call: how a host reaches a snapshot's data (read-only), for backups of snapshots.
+    InitializeConnectionSnapshot {
+        snapshot_id: String,
+        connector: Value,
+    },
     /// A call: the host described by `connector` no longer uses the volume.
     TerminateConnection {
         volume_id: String,

@@ -104,6 +104,8 @@ struct Attached {
     path: PathBuf,
     format: String,
     connector: Value,
+    /// A snapshot's data (nothing to terminate).
+    snapshot: bool,
 }
 
 impl BackupManager {
@@ -184,12 +186,20 @@ impl BackupManager {
     }
 
     /// Connects the volume to this node through its manager.
-    async fn attach(&self, ctx: &Context, v: &volumes::Volume) -> Result<Attached, String> {
+    /// Connects the volume (or, with `snapshot`, one of its snapshots, read-only) to this
+    /// node through the volume's manager.
+    async fn attach(&self, ctx: &Context, v: &volumes::Volume, snapshot: Option<&str>) -> Result<Attached, String> {
         let backend = v.backend().ok_or_else(|| format!("volume {} is not on any backend", v.id))?;
         let connector = json!({"host": self.host, "initiator": null, "ip": null, "platform": "x86_64", "os_type": "linux", "multipath": false});
-        let request = VolumeRequest::InitializeConnection {
-            volume_id: v.id.clone(),
-            connector: connector.clone(),
+        let request = match snapshot {
+            Some(id) => VolumeRequest::InitializeConnectionSnapshot {
+                snapshot_id: id.to_string(),
+                connector: connector.clone(),
+            },
+            None => VolumeRequest::InitializeConnection {
+                volume_id: v.id.clone(),
+                connector: connector.clone(),
+            },
         };
         let info = rpc::call_volume(self.service.bus.as_ref(), ctx.clone(), backend, &request, self.service.rpc_timeout())
             .await
@@ -201,9 +211,12 @@ impl BackupManager {
                 path: PathBuf::from(path),
                 format: data.get("format").and_then(Value::as_str).unwrap_or("raw").to_string(),
                 connector,
+                snapshot: snapshot.is_some(),
             }),
             _ => {
-                self.detach(ctx, v, connector).await;
+                if snapshot.is_none() {
+                    self.detach(ctx, v, connector).await;
+                }
                 Err(format!("the backup service cannot reach volumes of connection type '{kind}'"))
             }
         }
@@ -284,7 +297,7 @@ impl BackupManager {
             created_at: crate::api::view::ts(backup.created_at),
             volume_meta: metadata::get(db, Table::Volume, &volume.id).await.map_err(|e| e.message)?,
         };
-        let attached = self.attach(ctx, &volume).await?;
+        let attached = self.attach(ctx, &volume, backup.snapshot_id.as_deref()).await?;
         let outcome = async {
             let (source, scratch) = if attached.format == "raw" {
                 (attached.path.clone(), None)
@@ -307,7 +320,9 @@ impl BackupManager {
             done.map_err(|e| e.to_string())
         }
         .await;
-        self.detach(ctx, &volume, attached.connector.clone()).await;
+        if !attached.snapshot {
+            self.detach(ctx, &volume, attached.connector.clone()).await;
+        }
         let metadata = match outcome {
             Ok(m) => m,
             Err(e) => {
@@ -391,7 +406,7 @@ impl BackupManager {
             .iter()
             .map(|b| self.driver.location(&b.id, b.container.as_deref().unwrap_or(&posix::default_container(&b.id))))
             .collect();
-        let attached = self.attach(ctx, &volume).await?;
+        let attached = self.attach(ctx, &volume, None).await?;
         let outcome = async {
             let raw = attached.format == "raw";
             let target = if raw {

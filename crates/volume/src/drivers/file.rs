@@ -350,6 +350,30 @@ impl VolumeDriver for FileDriver {
         })
     }
 
+    async fn initialize_connection_snapshot(
+        &self,
+        snapshot: &Snapshot,
+        _connector: &Value,
+    ) -> Result<ConnectionInfo, DriverError> {
+        let path = self.snapshot_path(snapshot);
+        if !tokio::fs::try_exists(&path).await? {
+            return Err(DriverError::Operation(format!(
+                "{} does not exist",
+                path.display()
+            )));
+        }
+        Ok(ConnectionInfo {
+            driver_volume_type: "file".into(),
+            data: json!({
+                "device_path": path,
+                "format": self.format_of(snapshot.provider_location.as_deref()),
+                "name": snapshot.name(),
+                "export": self.dir,
+                "access_mode": "ro",
+            }),
+        })
+    }
+
     async fn terminate_connection(
         &self,
         _volume: &Volume,

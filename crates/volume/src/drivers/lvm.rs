@@ -278,6 +278,17 @@ impl VolumeDriver for LvmDriver {
             .await
     }
 
+    async fn initialize_connection_snapshot(
+        &self,
+        snapshot: &Snapshot,
+        _connector: &Value,
+    ) -> Result<ConnectionInfo, DriverError> {
+        Ok(ConnectionInfo {
+            driver_volume_type: "local".into(),
+            data: json!({"device_path": self.device(&snapshot.name()), "name": snapshot.name(), "access_mode": "ro"}),
+        })
+    }
+
     async fn initialize_connection(
         &self,
         volume: &Volume,

@@ -133,6 +133,15 @@ pub trait VolumeDriver: Send + Sync + 'static {
         volume: &Volume,
         connector: &Value,
     ) -> Result<ConnectionInfo, DriverError>;
+    /// Exports a snapshot's data to the host described by `connector` (Cinder's
+    /// `initialize_connection_snapshot`, which backups of a snapshot read through).
+    async fn initialize_connection_snapshot(
+        &self,
+        _snapshot: &Snapshot,
+        _connector: &Value,
+    ) -> Result<ConnectionInfo, DriverError> {
+        Err(DriverError::NotSupported(self.driver_name()))
+    }
     /// Ends the export to that host.
     async fn terminate_connection(
         &self,

@@ -1,6 +1,7 @@
 //! The manager's side of the attachments API: connecting an attachment for a host's connector
 //! through the driver (Cinder's `attachment_update` / `_connection_create`), and ending that
-//! connection (`attachment_delete` / `_connection_terminate`).
+//! connection (`attachment_delete` / `_connection_terminate`); and a snapshot's connection for
+//! backups (`initialize_connection_snapshot`).
 
 use super::VolumeManager;
 use crate::db::{attachments, volumes};
@@ -64,6 +65,20 @@ impl VolumeManager {
         volumes::update_if(db, volume_id, &[], &changes).await.map_err(|e| e.message)?;
         tracing::info!("attachment_update completed successfully. volume_id: {volume_id}, attachment {attachment_id}");
         Ok(flat)
+    }
+
+    /// The connection info of a snapshot's data for `connector` (backups of snapshots).
+    pub(crate) async fn initialize_connection_snapshot(&self, snapshot_id: &str, connector: &Value) -> Reply {
+        let snapshot = crate::db::snapshots::get(&self.service.db, snapshot_id)
+            .await
+            .map_err(|e| e.message)?
+            .ok_or_else(|| format!("Snapshot {snapshot_id} could not be found."))?;
+        let info = self
+            .driver
+            .initialize_connection_snapshot(&snapshot, connector)
+            .await
+            .map_err(|e| format!("Unable to initialize the connection of snapshot {snapshot_id}: {e}"))?;
+        serde_json::to_value(info).map_err(|e| e.to_string())
     }
 
     pub(crate) async fn attachment_delete(&self, volume_id: &str, attachment_id: &str) -> Reply {

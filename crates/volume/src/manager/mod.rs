@@ -242,6 +242,13 @@ impl VolumeManager {
                 self.terminate_connection(&volume_id, &connector, force)
                     .await
             }
+            VolumeRequest::InitializeConnectionSnapshot {
+                snapshot_id,
+                connector,
+            } => {
+                self.initialize_connection_snapshot(&snapshot_id, &connector)
+                    .await
+            }
             VolumeRequest::AttachmentUpdate {
                 volume_id,
                 attachment_id,

@@ -340,6 +340,26 @@ async fn corrupt_chunks_fail_the_restore_and_records_travel() {
     assert_eq!(forced.status, StatusCode::ACCEPTED, "{}", forced.body);
     cloud.wait_gone(&format!("/v3/backups/{lost}")).await;
 
+    // A backup of a snapshot holds the snapshot's data, not the volume's since.
+    let snap = cloud
+        .call(Method::POST, "/v3/snapshots", &member, Some(json!({"snapshot": {"volume_id": vol}})))
+        .await;
+    assert_eq!(snap.status, StatusCode::ACCEPTED, "{}", snap.body);
+    let snap = snap.body["snapshot"]["id"].as_str().expect("snapshot").to_string();
+    cloud.wait_snapshot(&snap, "available").await;
+    write_at(&file, &[(8192, pattern(77, 50_000))]);
+    assert_ne!(sha(&file), original);
+    let of_snap = backup_ok(&cloud, &member, json!({"backup": {"volume_id": vol, "snapshot_id": snap}})).await;
+    let shown = cloud.call(Method::GET, &format!("/v3/backups/{of_snap}"), &member, None).await;
+    assert_eq!(shown.body["backup"]["snapshot_id"], snap.as_str());
+    cloud.wait_snapshot(&snap, "available").await;
+    let r = restore(&cloud, &member, &of_snap, json!({"restore": {"name": "from-snapshot-backup"}})).await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.body);
+    assert_eq!(r.body["restore"]["volume_name"], "from-snapshot-backup");
+    let restored = r.body["restore"]["volume_id"].as_str().expect("volume").to_string();
+    cloud.wait_for(&format!("/v3/volumes/{restored}"), "volume", "available", 4800).await;
+    assert_eq!(sha(&volume_file(&cloud, &restored)), original);
+
     // Refusals: incremental without a full backup, bad bodies, unknown volumes.
     let fresh = cloud.volume(&member, json!({"volume": {"size": 1}})).await;
     let r = backup(&cloud, &member, json!({"backup": {"volume_id": fresh, "incremental": true}})).await;
