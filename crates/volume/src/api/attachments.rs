@@ -84,8 +84,16 @@ fn uuid_field(obj: &Map<String, Value>, field: &str) -> ApiResult<Option<String>
     }
 }
 
-async fn create(S(state): S<State>, Caller(ctx): Caller, mv: Microversion, Body(body): Body<Value>) -> ApiResult<Json<Value>> {
+async fn create(S(state): S<State>, Caller(ctx): Caller, mv: Microversion, Body(mut body): Body<Value>) -> ApiResult<Json<Value>> {
     require(mv, 27)?;
+    // openstacksdk sends `"mode": null` at every version; before 3.54 a null mode is no mode.
+    if !mv.at_least(54) {
+        if let Some(a) = body.get_mut("attachment").and_then(Value::as_object_mut) {
+            if a.get("mode").is_some_and(Value::is_null) {
+                a.remove("mode");
+            }
+        }
+    }
     let allowed: &[&str] = if mv.at_least(54) {
         &["volume_uuid", "instance_uuid", "connector", "mode"]
     } else {

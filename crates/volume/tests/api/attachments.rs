@@ -48,8 +48,15 @@ async fn attachments_api_reserve_connect_complete_delete() {
     let r = attach_create(&cloud, "3.27", &other, json!({"attachment": {"volume_uuid": vol, "instance_uuid": SERVER_A}})).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
 
-    // Reserve: no connector, the volume is reserved.
-    let r = attach_create(&cloud, "3.27", &member, json!({"attachment": {"volume_uuid": vol, "instance_uuid": SERVER_A}})).await;
+    // Reserve: no connector, the volume is reserved (a null mode, as openstacksdk sends at
+    // every version, is no mode).
+    let r = attach_create(
+        &cloud,
+        "3.27",
+        &member,
+        json!({"attachment": {"volume_uuid": vol, "instance_uuid": SERVER_A, "mode": null, "connector": null}}),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let att = r.body["attachment"].clone();
     let aid = att["id"].as_str().expect("id").to_string();
