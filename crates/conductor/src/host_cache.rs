@@ -1,9 +1,10 @@
 //! The compute nodes as the scheduler sees them, kept between requests, as Nova's HostManager
 //! keeps its host states: a request reads only what changed since the previous one.
 //!
-//! The database stays the source of truth. Each request lists the live nodes' ids and
+//! The database stays the source of truth. A refresh lists the live nodes' ids and
 //! `updated_at` stamps (two integers a node), and reads again only the nodes whose stamp
-//! differs from the cached one, or that are new; nodes gone from the list are dropped. Every
+//! differs from the cached one, or that are new; nodes gone from the list are dropped. A
+//! request uses a refresh that began after it arrived (its own, or one it waited for). Every
 //! report of a resource tracker rewrites `updated_at`, so a node changed by any process (an
 //! agent through another conductor, a restart) is seen by the next request here. A fresh
 //! process, or another conductor, starts from an empty cache and reads everything once.
@@ -17,6 +18,7 @@ use monostack_db::{Database, RowExt};
 use monostack_scheduler::HostState;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, RwLock};
+use std::time::Instant;
 
 /// Above this many changed nodes, one listing is cheaper than reading them one by one.
 const ONE_BY_ONE: usize = 32;
@@ -33,11 +35,19 @@ pub(crate) struct CachedNode {
 #[derive(Debug, Default)]
 struct Nodes {
     by_id: HashMap<i64, (i64, Arc<CachedNode>)>,
+    /// In id order.
+    ordered: Vec<Arc<CachedNode>>,
+    /// When the refresh that made this view began (None: never refreshed).
+    began: Option<Instant>,
 }
 
+/// One refresh runs at a time, and a request takes the view of a refresh that began after
+/// it arrived when there is one: requests in flight share refreshes, and each still sees
+/// every change committed before it arrived.
 #[derive(Debug, Default)]
 pub(crate) struct NodeCache {
     current: RwLock<Arc<Nodes>>,
+    refreshing: tokio::sync::Mutex<()>,
 }
 
 fn stamp(node: &ComputeNode) -> i64 {
@@ -45,11 +55,15 @@ fn stamp(node: &ComputeNode) -> i64 {
 }
 
 impl NodeCache {
-    /// The live compute nodes in id order, read again where the database changed. Requests
-    /// refresh side by side (no lock is held across a query); the last to finish installs its
-    /// view, which is as current as the others'.
+    /// The live compute nodes in id order, read again where the database changed.
     pub(crate) async fn nodes(&self, db: &Database, build: impl Fn(&ComputeNode) -> HostState) -> Result<Vec<Arc<CachedNode>>, ApiError> {
+        let arrived = Instant::now();
+        let _one_refresh = self.refreshing.lock().await;
         let cached = self.snapshot();
+        if cached.began.is_some_and(|began| began >= arrived) {
+            return Ok(cached.ordered.clone());
+        }
+        let began = Instant::now();
         let sql = "SELECT id, COALESCE(updated_at, created_at) AS stamp FROM compute_nodes WHERE deleted = 0";
         let mut live: Vec<(i64, i64)> = Vec::new();
         for row in sqlx::query(sql).fetch_all(&db.pool).await? {
@@ -63,7 +77,11 @@ impl NodeCache {
         let live_ids: HashSet<i64> = live.iter().map(|(id, _)| *id).collect();
         let gone = cached.by_id.keys().any(|id| !live_ids.contains(id));
         let nodes = if changed.is_empty() && !gone {
-            cached
+            Arc::new(Nodes {
+                by_id: cached.by_id.clone(),
+                ordered: cached.ordered.clone(),
+                began: Some(began),
+            })
         } else {
             let mut fresh: Vec<ComputeNode> = Vec::new();
             if changed.len() > ONE_BY_ONE {
@@ -86,13 +104,16 @@ impl NodeCache {
                 let state = build(&node);
                 by_id.insert(node.id, (stamp(&node), Arc::new(CachedNode { node, state })));
             }
-            let nodes = Arc::new(Nodes { by_id });
-            self.install(nodes.clone());
-            nodes
+            let mut ordered: Vec<Arc<CachedNode>> = by_id.values().map(|(_, n)| n.clone()).collect();
+            ordered.sort_by_key(|n| n.node.id);
+            Arc::new(Nodes {
+                by_id,
+                ordered,
+                began: Some(began),
+            })
         };
-        let mut out: Vec<Arc<CachedNode>> = nodes.by_id.values().map(|(_, n)| n.clone()).collect();
-        out.sort_by_key(|n| n.node.id);
-        Ok(out)
+        self.install(nodes.clone());
+        Ok(nodes.ordered.clone())
     }
 
     fn snapshot(&self) -> Arc<Nodes> {

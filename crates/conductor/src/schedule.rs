@@ -203,16 +203,18 @@ fn base_state(node: &compute_nodes::ComputeNode) -> HostState {
     state.disk_allocation_ratio = node.disk_allocation_ratio;
     state.hypervisor_type = node.hypervisor_type.clone();
     state.hypervisor_version = u64::try_from(node.hypervisor_version).unwrap_or(0);
-    state.cpu_info = serde_json::from_str(&node.cpu_info).unwrap_or(serde_json::Value::Null);
+    state.cpu_info = std::sync::Arc::new(serde_json::from_str(&node.cpu_info).unwrap_or(serde_json::Value::Null));
     state.host_ip = node.host_ip.clone();
+    let mut stats = BTreeMap::new();
     for (key, value) in &node.stats {
         if key == "supported_instances" {
             state.supported_instances = supported_instances(value);
             continue;
         }
         let text = value.as_str().map(str::to_string).unwrap_or_else(|| value.to_string());
-        state.stats.insert(key.clone(), text);
+        stats.insert(key.clone(), text);
     }
+    state.stats = std::sync::Arc::new(stats);
     state
 }
 

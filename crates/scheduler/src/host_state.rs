@@ -124,6 +124,29 @@ impl<'de> Deserialize<'de> for InstanceSet {
     }
 }
 
+/// Serde for the `Arc` fields (serde derives `Arc` only with its `rc` feature): the value
+/// itself.
+mod shared {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use std::sync::Arc;
+
+    pub fn serialize<T, S>(value: &Arc<T>, serializer: S) -> Result<S::Ok, S::Error>
+    where
+        T: Serialize,
+        S: Serializer,
+    {
+        value.as_ref().serialize(serializer)
+    }
+
+    pub fn deserialize<'de, T, D>(deserializer: D) -> Result<Arc<T>, D::Error>
+    where
+        T: Deserialize<'de>,
+        D: Deserializer<'de>,
+    {
+        T::deserialize(deserializer).map(Arc::new)
+    }
+}
+
 /// Oversubscription limits the chosen host must enforce in its claim.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Limits {
@@ -160,16 +183,20 @@ pub struct HostState {
     /// Nova's integer encoding: 6002000 is 6.2.0.
     pub hypervisor_version: u64,
     pub hypervisor_hostname: String,
-    /// The driver's cpu_info document (`arch`, `model`, `vendor`, `features`, `topology`, ...).
-    pub cpu_info: serde_json::Value,
+    /// The driver's cpu_info document (`arch`, `model`, `vendor`, `features`, `topology`, ...),
+    /// shared by the copies of one node's state.
+    #[serde(with = "shared")]
+    pub cpu_info: Arc<serde_json::Value>,
     pub supported_instances: Vec<SupportedInstance>,
     pub num_instances: u32,
     /// Uuids of the instances on this host (server-group and same/different-host filters).
     pub instances: InstanceSet,
     /// Traits of the host's resource provider.
     pub traits: BTreeSet<String>,
-    /// Free-form stats of the compute node, reachable by ComputeCapabilitiesFilter.
-    pub stats: BTreeMap<String, String>,
+    /// Free-form stats of the compute node, reachable by ComputeCapabilitiesFilter; shared by
+    /// the copies of one node's state.
+    #[serde(with = "shared")]
+    pub stats: Arc<BTreeMap<String, String>>,
     pub host_ip: Option<String>,
     /// Placement's allocation requests that involve this host. `None` means placement was not
     /// consulted (nothing is claimed); `Some(empty)` means no candidate is left for it.
@@ -198,12 +225,12 @@ impl HostState {
             hypervisor_type: String::new(),
             hypervisor_version: 0,
             hypervisor_hostname: nodename.into(),
-            cpu_info: serde_json::Value::Null,
+            cpu_info: Arc::new(serde_json::Value::Null),
             supported_instances: Vec::new(),
             num_instances: 0,
             instances: InstanceSet::default(),
             traits: BTreeSet::new(),
-            stats: BTreeMap::new(),
+            stats: Arc::default(),
             host_ip: None,
             allocation_candidates: None,
         }
@@ -327,7 +354,7 @@ impl HostState {
             "hypervisor_type" => json!(self.hypervisor_type),
             "hypervisor_version" => json!(self.hypervisor_version),
             "hypervisor_hostname" => json!(self.hypervisor_hostname),
-            "cpu_info" if !self.cpu_info.is_null() => self.cpu_info.clone(),
+            "cpu_info" if !self.cpu_info.is_null() => self.cpu_info.as_ref().clone(),
             "free_ram_mb" => json!(self.free_ram_mb),
             "free_disk_mb" => json!(self.free_disk_mb),
             "total_usable_ram_mb" => json!(self.total_usable_ram_mb),
@@ -409,8 +436,8 @@ mod tests {
     #[test]
     fn capabilities_walk_into_cpu_info_and_stats() {
         let mut h = host("h1", 4096, 100, 8);
-        h.cpu_info = json!({"arch": "x86_64", "features": ["pge", "clflush"]});
-        h.stats.insert("gpu".into(), "yes".into());
+        h.cpu_info = Arc::new(json!({"arch": "x86_64", "features": ["pge", "clflush"]}));
+        Arc::make_mut(&mut h.stats).insert("gpu".into(), "yes".into());
         assert_eq!(h.capability(&["cpu_info", "arch"]), Some(json!("x86_64")));
         assert_eq!(
             python_str(&h.capability(&["cpu_info", "features"]).unwrap()),
@@ -426,7 +453,7 @@ mod tests {
     #[test]
     fn cpu_info_given_as_json_text_is_parsed() {
         let mut h = host("h1", 4096, 100, 8);
-        h.cpu_info = json!(r#"{"arch": "aarch64"}"#);
+        h.cpu_info = Arc::new(json!(r#"{"arch": "aarch64"}"#));
         assert_eq!(h.capability(&["cpu_info", "arch"]), Some(json!("aarch64")));
     }
 

@@ -19,6 +19,7 @@ use crate::error::{PlacementError, PlacementResult};
 use crate::standard::MISC_SHARES_VIA_AGGREGATE;
 use crate::types::{AllocationCandidates, AllocationRequest, AllocationResources, CandidateQuery, GroupPolicy, ProviderSummary, RequestGroup, ResourceSummary};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::hash::{Hash, Hasher};
 
 /// A hard ceiling on the candidates of one request without `limit`, so that a query over very
 /// wide trees cannot keep a server busy for minutes.
@@ -81,7 +82,8 @@ pub fn find(snap: &Snapshot, query: &CandidateQuery, nested_aware: bool) -> Plac
 fn search(snap: &Snapshot, query: &CandidateQuery, nested_aware: bool) -> PlacementResult<AllocationCandidates> {
     let search = Search::new(snap, query);
     let limit = query.limit.unwrap_or(MAX_CANDIDATES).min(MAX_CANDIDATES);
-    let mut seen = HashSet::new();
+    // Identical results are folded; they are found by hash, without copying each result.
+    let mut seen: HashMap<u64, Vec<usize>> = HashMap::new();
     let mut results: Vec<Consolidated> = Vec::new();
     for (&anchor, members) in &search.trees {
         if !nested_aware && members.len() > 1 {
@@ -100,7 +102,11 @@ fn search(snap: &Snapshot, query: &CandidateQuery, nested_aware: bool) -> Placem
             if !nested_aware && allocs.keys().any(|p| search.tree_size_of(*p) > 1) {
                 return true;
             }
-            if seen.insert((allocs.clone(), mappings.clone())) {
+            let mut hasher = std::collections::hash_map::DefaultHasher::new();
+            (&allocs, &mappings).hash(&mut hasher);
+            let same_hash = seen.entry(hasher.finish()).or_default();
+            if !same_hash.iter().any(|&i| results[i].0 == allocs && results[i].1 == mappings) {
+                same_hash.push(results.len());
                 results.push((allocs, mappings));
             }
             results.len() < limit

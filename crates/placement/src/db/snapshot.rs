@@ -13,6 +13,7 @@ use crate::types::{Inventory, ResourceProvider};
 use monostack_db::{Database, RowExt};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, RwLock};
+use std::time::Instant;
 
 #[derive(Debug, Default)]
 pub struct Snapshot {
@@ -145,24 +146,39 @@ impl Snapshot {
 const PARTIAL_LIMIT: usize = 200;
 
 /// The provider state of the last allocation-candidates request (without the resource class
-/// and trait names, which [`Snapshot::known_names`] checks per request). Each read lists the
-/// providers (the rows are always fresh), then reads again the state of those whose
-/// generation differs from the cached one, or that are new. Requests read side by side; the
-/// lock is only held to swap the cached snapshot.
+/// and trait names, which [`Snapshot::known_names`] checks per request). A read lists the
+/// providers (the rows are always fresh), then reads again the state of those whose generation
+/// differs from the cached one, or that are new.
+///
+/// One read runs at a time, and a request takes the result of a read that began after the
+/// request arrived when there is one: twenty requests in flight share a read or two instead of
+/// making twenty, and each still sees every write committed before it arrived.
 #[derive(Debug, Default)]
 pub struct SnapshotCache {
-    current: RwLock<Option<Arc<Snapshot>>>,
+    /// The snapshot and when the read that made it began.
+    current: RwLock<Option<(Instant, Arc<Snapshot>)>>,
+    reading: tokio::sync::Mutex<()>,
 }
 
 impl SnapshotCache {
     pub async fn load(&self, db: &Database) -> PlacementResult<Arc<Snapshot>> {
-        let listed = providers::all(db).await?;
+        let arrived = Instant::now();
+        let _one_read = self.reading.lock().await;
         let cached = match self.current.read() {
             Ok(guard) => guard.clone(),
             Err(poisoned) => poisoned.into_inner().clone(),
         };
+        if let Some((began, snap)) = &cached {
+            if *began >= arrived {
+                return Ok(snap.clone());
+            }
+        }
+        let began = Instant::now();
+        let cached = cached.map(|(_, snap)| snap);
+        let listed = providers::all(db).await?;
         if let Some(cached) = &cached {
             if cached.providers == listed {
+                self.install(began, cached.clone());
                 return Ok(cached.clone());
             }
         }
@@ -194,10 +210,14 @@ impl SnapshotCache {
             _ => fresh.read_provider_state(db, None).await?,
         }
         let fresh = Arc::new(fresh);
-        match self.current.write() {
-            Ok(mut guard) => *guard = Some(fresh.clone()),
-            Err(poisoned) => *poisoned.into_inner() = Some(fresh.clone()),
-        }
+        self.install(began, fresh.clone());
         Ok(fresh)
+    }
+
+    fn install(&self, began: Instant, snap: Arc<Snapshot>) {
+        match self.current.write() {
+            Ok(mut guard) => *guard = Some((began, snap)),
+            Err(poisoned) => *poisoned.into_inner() = Some((began, snap)),
+        }
     }
 }

@@ -82,8 +82,9 @@ mod tests {
 
     fn x86_host() -> HostState {
         let mut h = host("a", 1024, 10, 4);
-        h.cpu_info =
-            json!({"arch": "x86_64", "features": ["avx", "sse4"], "maxphysaddr": {"bits": 46}});
+        h.cpu_info = std::sync::Arc::new(
+            json!({"arch": "x86_64", "features": ["avx", "sse4"], "maxphysaddr": {"bits": 46}}),
+        );
         h
     }
 
