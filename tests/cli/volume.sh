@@ -7,7 +7,10 @@
 # The cloud is the one in $MONOSTACK_CLOUDS_YAML, else <state>/clouds.yaml (see tools/tempest),
 # cloud name $OS_CLOUD or monostack. The admin of clouds.yaml makes a volume type for the
 # first backend the cloud reports, volumes (blank, from a snapshot, from a volume), extends,
-# snapshots and deletes them, and reads services, zones, pools, quotas and limits. Every
+# snapshots and deletes them, backs them up and restores them (openstack volume backup … and
+# the cinder client's backup-create --force/--incremental and backup-restore), attaches one to
+# a server through the attachments API (3.27+), and reads services, zones, pools, quotas and
+# limits. Every
 # name made here carries a per-run suffix; everything made is deleted again, by the test or
 # on failure by a clean-up trap.
 set -euo pipefail
@@ -45,6 +48,48 @@ wait_gone() {
     done
     fail "$kind $name was not deleted"
 }
+
+# wait_backup NAME STATUS: polls `openstack volume backup show` until STATUS (60 s).
+wait_backup() {
+    local name=$1 want=$2 got=""
+    for _ in $(seq 1 240); do
+        got=$("$OSC" volume backup show "$name" -f value -c status 2>/dev/null || true)
+        [ "$got" = "$want" ] && return 0
+        sleep 0.25
+    done
+    fail "backup $name: expected status $want, still '$got'"
+}
+
+# wait_backup_gone NAME: polls until the backup no longer exists (60 s).
+wait_backup_gone() {
+    for _ in $(seq 1 240); do
+        "$OSC" volume backup show "$1" >/dev/null 2>&1 || return 0
+        sleep 0.25
+    done
+    fail "backup $1 was not deleted"
+}
+
+# The cinder client reads no clouds.yaml: it gets the admin's credentials through OS_*
+# variables in its own environment only.
+CINDER="$OPENSTACK_VENV/bin/cinder"
+[ -x "$CINDER" ] || die "no $CINDER: run tools/install-deps first"
+eval "$("$OPENSTACK_VENV/bin/python" - "$CLOUDS" "$CLOUD" <<'PY'
+import shlex, sys, yaml
+clouds = yaml.safe_load(open(sys.argv[1]))["clouds"]
+cloud = clouds.get(sys.argv[2]) or next(iter(clouds.values()))
+auth = cloud["auth"]
+env = {
+    "OS_AUTH_URL": auth["auth_url"], "OS_USERNAME": auth["username"], "OS_PASSWORD": auth["password"],
+    "OS_PROJECT_NAME": auth.get("project_name", ""), "OS_USER_DOMAIN_NAME": auth.get("user_domain_name", "Default"),
+    "OS_PROJECT_DOMAIN_NAME": auth.get("project_domain_name", "Default"), "OS_REGION_NAME": cloud.get("region_name", "RegionOne"),
+}
+print("CINDER_ENV=(" + " ".join(shlex.quote(f"{k}={v}") for k, v in env.items()) + ")")
+PY
+)"
+# cinder ARGS...: the cinder client as the admin; prints its stdout, a failure ends the test.
+cinder() { run_osc env "${CINDER_ENV[@]}" "$CINDER" "$@"; }
+# field NAME TABLE: the value of row NAME in the cinder client's Property | Value table.
+field() { awk -F'|' -v k="$1" '{gsub(/^ +| +$/, "", $2); gsub(/^ +| +$/, "", $3)} $2 == k {print $3; exit}' <<<"$2"; }
 
 cli_test_begin volume
 
@@ -148,6 +193,127 @@ osc volume delete --force "ms-$S-c" >/dev/null
 wait_gone volume "ms-$S-c"
 osc volume delete "ms-$S-d" >/dev/null
 wait_gone volume "ms-$S-d"
+
+# --- backups ------------------------------------------------------------------------------
+step "volume backup create (full), show, list: files in the backup service, the volume available again"
+osc volume create --size 1 --type "ms-$S" "ms-$S-src" >/dev/null
+defer "$OSC" volume delete --force "ms-$S-src"
+wait_status volume "ms-$S-src" available
+SRC_ID=$("$OSC" volume show "ms-$S-src" -f value -c id)
+out=$(osc volume backup create --name "ms-$S-full" --description "cli full" "ms-$S-src" -f json)
+FULL_ID=$(j .id "$out")
+defer "$OSC" volume backup delete --force "$FULL_ID"
+wait_backup "ms-$S-full" available
+out=$(osc volume backup show "ms-$S-full" -f json)
+eq "volume" "$(j .volume_id "$out")" "$SRC_ID"
+eq "size" "$(j .size "$out")" 1
+eq "incremental" "$(j .is_incremental "$out")" false
+eq "objects" "$(j .object_count "$out")" 1
+eq "description" "$(j .description "$out")" "cli full"
+contains "backup list" "$(osc volume backup list -f value -c Name)" "ms-$S-full"
+out=$(osc volume backup list --long -f json)
+eq "listed status" "$(j "[.[] | select(.Name == \"ms-$S-full\")][0].Status" "$out")" available
+wait_status volume "ms-$S-src" available
+
+step "cinder backup-create: refused for an in-use volume without --force, done with it; --incremental"
+osc volume set --state in-use "ms-$S-src" >/dev/null
+out=$(must_fail "backup of an in-use volume without --force" env "${CINDER_ENV[@]}" "$CINDER" backup-create --name "ms-$S-x" "$SRC_ID")
+contains "refused" "$out" "Backing up an in-use volume must use the force flag"
+out=$(cinder backup-create --force --name "ms-$S-forced" "$SRC_ID")
+FORCED_ID=$(field id "$out")
+nonempty "forced backup id" "$FORCED_ID"
+defer "$OSC" volume backup delete --force "$FORCED_ID"
+wait_backup "$FORCED_ID" available
+wait_status volume "ms-$S-src" in-use
+osc volume set --state available "ms-$S-src" >/dev/null
+out=$(cinder backup-create --incremental --name "ms-$S-incr" "$SRC_ID")
+INCR_ID=$(field id "$out")
+defer "$OSC" volume backup delete --force "$INCR_ID"
+wait_backup "$INCR_ID" available
+out=$(cinder backup-show "$INCR_ID")
+eq "incremental" "$(field is_incremental "$out")" True
+contains "cinder backup-list" "$(cinder backup-list)" "ms-$S-incr"
+
+step "volume backup restore: to a new volume, and with --force over an existing one"
+out=$(osc volume backup restore "ms-$S-incr" "ms-$S-restored" -f json)
+eq "restored to" "$("$OSC" volume show "$(j .volume_id "$out")" -f value -c name)" "ms-$S-restored"
+defer "$OSC" volume delete --force "ms-$S-restored"
+wait_status volume "ms-$S-restored" available
+out=$(must_fail "restore over an existing volume without --force" "$OSC" volume backup restore "ms-$S-full" "ms-$S-restored")
+contains "refused" "$out" "already exists"
+osc volume backup restore --force "ms-$S-full" "ms-$S-restored" >/dev/null
+wait_status volume "ms-$S-restored" available
+wait_backup "ms-$S-full" available
+
+step "cinder backup-restore: a new volume restore_backup_<id>"
+out=$(cinder backup-restore "$FORCED_ID")
+eq "backup id" "$(field backup_id "$out")" "$FORCED_ID"
+NEW_ID=$(field volume_id "$out")
+eq "volume name" "$(field volume_name "$out")" "restore_backup_$FORCED_ID"
+defer "$OSC" volume delete --force "$NEW_ID"
+wait_status volume "$NEW_ID" available
+osc volume delete "$NEW_ID" >/dev/null
+wait_gone volume "$NEW_ID"
+
+step "a backup with incrementals is not deleted; deleting the chain from its end"
+# The incremental's parent is the newest backup of the volume: the forced one.
+eq "parent has dependents" "$(field has_dependent_backups "$(cinder backup-show "$FORCED_ID")")" True
+out=$(must_fail "delete of a backup with incrementals" "$OSC" volume backup delete "$FORCED_ID")
+contains "refused" "$out" "Incremental backups exist for this backup"
+osc volume backup delete "$INCR_ID" >/dev/null
+wait_backup_gone "$INCR_ID"
+osc volume backup delete "$FORCED_ID" "$FULL_ID" >/dev/null
+wait_backup_gone "$FORCED_ID"
+wait_backup_gone "$FULL_ID"
+lacks "backup list" "$(osc volume backup list -f value -c ID)" "$FULL_ID"
+
+# --- attachments ----------------------------------------------------------------------------
+step "a server to attach to (fake driver: a tiny image, a flavor, no network)"
+head -c 65536 /dev/zero >"$TMP/disk.raw"
+osc image create --file "$TMP/disk.raw" --disk-format raw --container-format bare "ms-$S-img" >/dev/null
+defer "$OSC" image delete "ms-$S-img"
+osc flavor create --ram 128 --disk 1 --vcpus 1 "ms-$S-flv" >/dev/null
+defer "$OSC" flavor delete "ms-$S-flv"
+out=$(osc server create --flavor "ms-$S-flv" --image "ms-$S-img" --nic none --wait "ms-$S-vm" -f json)
+SERVER_ID=$(j .id "$out")
+defer "$OSC" server delete --wait "$SERVER_ID"
+eq "server" "$(j .status "$out")" ACTIVE
+
+step "volume attachment create (3.27) reserves the volume; set connects it; complete (3.44) puts it in use"
+A="$OSC --os-volume-api-version 3.44"
+out=$(must_fail "attachments before 3.27" "$OSC" --os-volume-api-version 3.26 volume attachment list)
+contains "refused" "$out" "3.27"
+out=$(osc --os-volume-api-version 3.27 volume attachment create "ms-$S-restored" "$SERVER_ID" -f json)
+ATT_ID=$(j .ID "$out")
+eq "attachment status" "$(j .Status "$out")" reserved
+eq "instance" "$(j '.["Instance ID"]' "$out")" "$SERVER_ID"
+eq "volume reserved" "$("$OSC" volume show "ms-$S-restored" -f value -c status)" reserved
+out=$(run_osc $A volume attachment set --initiator iqn.2026-01.org.example:c1 --host compute1 --mountpoint /dev/vdb "$ATT_ID" -f json)
+eq "attachment status" "$(j .Status "$out")" attaching
+contains "connection info" "$(j .Properties "$out")" "attachment_id"
+run_osc $A volume attachment complete "$ATT_ID" >/dev/null
+eq "volume in use" "$("$OSC" volume show "ms-$S-restored" -f value -c status)" in-use
+out=$(osc volume show "ms-$S-restored" -f json)
+eq "attached server" "$(j '.attachments[0].server_id' "$out")" "$SERVER_ID"
+eq "attached device" "$(j '.attachments[0].device' "$out")" /dev/vdb
+
+step "volume attachment list/show; an attached volume is not deleted"
+out=$(run_osc $A volume attachment list -f json)
+eq "listed status" "$(j "[.[] | select(.ID == \"$ATT_ID\")][0].Status" "$out")" attached
+out=$(run_osc $A volume attachment show "$ATT_ID" -f json)
+eq "shown status" "$(j .Status "$out")" attached
+eq "shown server" "$(j '.["Instance ID"]' "$out")" "$SERVER_ID"
+out=$(must_fail "delete of an attached volume" "$OSC" volume delete "ms-$S-restored")
+contains "refused" "$out" "attached"
+
+step "volume attachment delete: the volume is available again"
+run_osc $A volume attachment delete "$ATT_ID" >/dev/null
+eq "volume available" "$("$OSC" volume show "ms-$S-restored" -f value -c status)" available
+lacks "attachments" "$(run_osc $A volume attachment list -f value -c ID)" "$ATT_ID"
+osc volume delete "ms-$S-restored" "ms-$S-src" >/dev/null
+wait_gone volume "ms-$S-restored"
+wait_gone volume "ms-$S-src"
+osc server delete --wait "$SERVER_ID" >/dev/null
 
 # --- quotas and limits ----------------------------------------------------------------------
 step "quota show --volume, quota set --volumes, limits show --absolute"
