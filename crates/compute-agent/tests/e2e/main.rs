@@ -16,3 +16,4 @@ mod moves;
 mod live;
 mod periodic;
 mod concurrency;
+mod networking;

@@ -1,6 +1,8 @@
-//! The test cloud: identity, image (over HTTP on 127.0.0.1), placement, the compute API, the
-//! conductor and N simulated compute hosts (`cn-1`…`cn-N`, one fake node each, sharing one
-//! fake driver) on the in-process bus and temporary SQLite databases.
+//! The test cloud: identity, image, networking and the compute API (each also over HTTP on
+//! 127.0.0.1, as the services call one another with service tokens), placement, the conductor
+//! and N simulated compute hosts (`cn-1`…`cn-N`, one fake node each, sharing one fake driver,
+//! which stands in for the hosts' L2 agent) on the in-process bus and temporary SQLite
+//! databases.
 
 use crate::identity_support::TestCloud;
 use axum::body::Body;
@@ -33,6 +35,10 @@ pub struct Cloud {
     pub image_url: String,
     pub image_id: String,
     pub driver: Arc<FakeDriver>,
+    /// The networking API's base URL (`http://127.0.0.1:<port>`).
+    pub network_url: String,
+    /// What compute's `os-server-external-events` received over HTTP: (request body, status).
+    pub external_events: Arc<parking_lot::Mutex<Vec<(Value, u16)>>>,
     /// Kept so the conductor lives as long as the cloud.
     pub _conductor: ConductorHandle,
     pub managers: Vec<ComputeManagerHandle>,
@@ -63,6 +69,54 @@ async fn start_image_service(identity: &TestCloud, config: Arc<Config>) -> Strin
         let _ = axum::serve(listener, router).await;
     });
     format!("http://{addr}")
+}
+
+async fn local_listener() -> tokio::net::TcpListener {
+    tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a local port")
+}
+
+fn port_of(listener: &tokio::net::TcpListener) -> u16 {
+    listener.local_addr().expect("local address").port()
+}
+
+fn serve(listener: tokio::net::TcpListener, router: axum::Router) {
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    });
+}
+
+/// The compute router, recording what `POST /v2.1/os-server-external-events` receives and
+/// answers (the network service's nova notifier is its only caller here).
+fn recording_events(router: axum::Router, log: Arc<parking_lot::Mutex<Vec<(Value, u16)>>>) -> axum::Router {
+    router.layer(axum::middleware::from_fn(move |req: axum::extract::Request, next: axum::middleware::Next| {
+        let log = log.clone();
+        async move {
+            if !req.uri().path().ends_with("/os-server-external-events") {
+                return next.run(req).await;
+            }
+            let (parts, body) = req.into_parts();
+            let bytes = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+            let sent: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+            let resp = next.run(axum::extract::Request::from_parts(parts, Body::from(bytes))).await;
+            log.lock().push((sent, resp.status().as_u16()));
+            resp
+        }
+    }))
+}
+
+/// The networking API on `listener`, with its agents' RPC server (`q-plugin`) on `bus`.
+async fn start_network_service(identity: &TestCloud, config: Arc<Config>, bus: Arc<dyn Bus>, listener: tokio::net::TcpListener) -> String {
+    let network = monostack_network::NetworkService::open(config).await.expect("open network");
+    monostack_network::service::agents::serve_plugin(network.clone(), bus, "neutron-server").await.expect("serve q-plugin");
+    let validator: monostack_auth::SharedValidator = Arc::new(monostack_identity::validator::LocalValidator(identity.identity.clone()));
+    let router = monostack_common::server::with_common_layers(
+        monostack_network::api::router(network, validator, "http://127.0.0.1:5000/v3"),
+        monostack_common::FaultStyle::Network,
+        1 << 20,
+    );
+    let url = format!("http://127.0.0.1:{}", port_of(&listener));
+    serve(listener, router);
+    url
 }
 
 /// Creates a public raw image holding `data`; returns its id.
@@ -100,8 +154,15 @@ impl Cloud {
         config.compute.report_interval = 1;
         config.fake_driver.node_count = hosts;
         config.fake_driver.host_per_node = true;
+        let identity_listener = local_listener().await;
+        let network_listener = local_listener().await;
+        let compute_listener = local_listener().await;
+        config.identity.port = port_of(&identity_listener);
+        config.network.port = port_of(&network_listener);
+        config.compute.port = port_of(&compute_listener);
         tweak(&mut config);
         let config = Arc::new(config);
+        serve(identity_listener, identity.router.clone());
         let bus: Arc<dyn Bus> = Arc::new(InProcessBus::new());
         let image_url = start_image_service(&identity, config.clone()).await;
         let images: Arc<dyn monostack_compute::image_client::ImageApi> =
@@ -115,12 +176,16 @@ impl Cloud {
             monostack_common::FaultStyle::Compute,
             1 << 20,
         );
+        let external_events = Arc::new(parking_lot::Mutex::new(Vec::new()));
+        serve(compute_listener, recording_events(router.clone(), external_events.clone()));
+        let network_url = start_network_service(&identity, config.clone(), bus.clone(), network_listener).await;
         let admin = identity.admin_token().await;
         let image_id = upload_image(&image_url, &admin, &[7u8; 1024]).await;
         let conductor = Conductor::start(compute.clone(), placement.clone(), bus.clone()).await.expect("start conductor");
         let driver = Arc::new(FakeDriver::new(FakeDriverConfig::from_section(&config.fake_driver).expect("fake driver")));
+        driver.report_ports_on(bus.clone());
         let managers = manager::start_all("cn", driver.clone(), bus.clone(), config.clone(), Some(image_url.clone())).await.expect("start compute managers");
-        Cloud { identity, config, compute, placement, router, admin, bus, image_url, image_id, driver, _conductor: conductor, managers }
+        Cloud { identity, config, compute, placement, router, admin, bus, image_url, image_id, driver, network_url, external_events, _conductor: conductor, managers }
     }
 
     /// Starts the manager of `host` again (after [`Self::stop_host`]), as a restarted agent.
@@ -248,6 +313,38 @@ impl Cloud {
     /// Sum of every allocation in placement held for `project` (leak check).
     pub async fn project_usage(&self, project_id: &str) -> BTreeMap<String, i64> {
         self.placement.usages(project_id, None).await.expect("usages").into_iter().filter(|(_, n)| *n != 0).collect()
+    }
+
+    /// A networking API call with `token`: (status, body).
+    pub async fn net(&self, token: &str, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
+        let client = reqwest::Client::new();
+        let method = reqwest::Method::from_bytes(method.as_str().as_bytes()).expect("method");
+        let mut req = client.request(method, format!("{}{path}", self.network_url)).header("x-auth-token", token);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.expect("network service");
+        let status = resp.status().as_u16();
+        let text = resp.text().await.unwrap_or_default();
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    /// A network with one IPv4 subnet (`cidr`) created by `token`'s project: (network id,
+    /// subnet id).
+    pub async fn network_with_subnet(&self, token: &str, name: &str, cidr: &str) -> (String, String) {
+        let (s, n) = self.net(token, Method::POST, "/v2.0/networks", Some(json!({"network": {"name": name}}))).await;
+        assert_eq!(s, 201, "network {name}: {n}");
+        let net_id = n["network"]["id"].as_str().expect("network id").to_string();
+        let (s, sub) = self.net(token, Method::POST, "/v2.0/subnets", Some(json!({"subnet": {"network_id": net_id, "cidr": cidr, "ip_version": 4, "name": format!("{name}-subnet")}}))).await;
+        assert_eq!(s, 201, "subnet {cidr}: {sub}");
+        (net_id, sub["subnet"]["id"].as_str().expect("subnet id").to_string())
+    }
+
+    /// The ports whose device is `server` (as admin).
+    pub async fn ports_of(&self, server: &str) -> Vec<Value> {
+        let (s, body) = self.net(&self.admin, Method::GET, &format!("/v2.0/ports?device_id={server}"), None).await;
+        assert_eq!(s, 200, "ports of {server}: {body}");
+        body["ports"].as_array().cloned().unwrap_or_default()
     }
 
     pub async fn admin_project(&self) -> String {
