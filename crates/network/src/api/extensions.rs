@@ -49,6 +49,7 @@ pub const EXTENSIONS: &[(&str, &str, &str)] = &[
     ("router", "Neutron L3 Router", "Router abstraction for basic L3 forwarding between L2 Neutron networks and access to external networks via a NAT gateway."),
     ("router_availability_zone", "Router Availability Zone", "Availability zone support for router."),
     ("revision-if-match", "If-Match constraints based on revision_number", "Extension indicating that If-Match based on revision_number is supported."),
+    ("subnet-external-network", "Subnet belongs to an external network", "Informs if the subnet belongs to an external network"),
     ("subnet_allocation", "Subnet Allocation", "Enables allocation of subnets from a subnet pool"),
     ("default-subnetpools", "Default Subnetpools", "Provides ability to mark and use a subnetpool as the default."),
     ("sorting", "Sorting support", "Extension that indicates that sorting is enabled."),

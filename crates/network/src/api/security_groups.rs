@@ -263,6 +263,8 @@ async fn update(
         false,
     )?;
     let name = attrs.string("name", 255)?;
+    // Neutron's name_not_default validator runs on updates too: no group becomes "default".
+    name_not_default(&name)?;
     let check = group_check(&state, &ctx, "update_security_group", if_match);
     let g = svc::update(
         &state,

@@ -75,8 +75,11 @@ const READ_ONLY: &[&str] = &[
     "updated_at",
     "revision_number",
     "tags",
+    "router:external",
 ];
 
+/// A subnet as Neutron shows it; the handlers add `router:external`, its network's flag
+/// (the subnet-external-network extension), where they hold the network.
 pub fn view(s: &Subnet) -> Map<String, Value> {
     let v = json!({
         "id": s.id,
@@ -167,6 +170,7 @@ async fn list(
             continue;
         };
         let mut v = view(&s);
+        v.insert("router:external".into(), json!(net.router_external));
         let t = target(&v, net);
         if state.allowed(&ctx, "get_subnet", &t) {
             state.hide_attributes(&ctx, "subnet", &t, &mut v);
@@ -191,6 +195,7 @@ async fn show(
     let q = ListQuery::parse(raw.as_deref())?;
     let (s, t) = visible_subnet(&state, &ctx, &id).await?;
     let mut v = view(&s);
+    v.insert("router:external".into(), t["router:external"].clone());
     state.hide_attributes(&ctx, "subnet", &t, &mut v);
     q.select_fields(&mut v);
     Ok(json(StatusCode::OK, json!({ "subnet": v })))
@@ -402,6 +407,7 @@ async fn create(
     for (req, t) in parsed {
         let s = svc::create(&state, req).await?;
         let mut v = view(&s);
+        v.insert("router:external".into(), t["router:external"].clone());
         state.hide_attributes(&ctx, "subnet", &t, &mut v);
         created.push(Value::Object(v));
     }
@@ -468,6 +474,7 @@ async fn update(
     let check = write_check(&state, &ctx, "update_subnet", attrs.keys(), if_match, &net);
     let s = svc::update(&state, &id, req, &check).await?;
     let mut v = view(&s);
+    v.insert("router:external".into(), json!(net.router_external));
     state.hide_attributes(&ctx, "subnet", &target(&v, &net), &mut v);
     Ok(json(StatusCode::OK, json!({ "subnet": v })))
 }

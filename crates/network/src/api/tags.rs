@@ -24,6 +24,7 @@ pub const COLLECTIONS: &[(&str, &str)] = &[
     ("security-groups", "security_group"),
     ("routers", "router"),
     ("floatingips", "floatingip"),
+    ("subnetpools", "subnetpool"),
 ];
 
 pub const MAX_TAG_LEN: usize = 255;
@@ -82,6 +83,7 @@ pub async fn resource_target(
             .1),
         "routers" => Ok(super::routers::visible_router(state, ctx, id).await?.1),
         "floatingips" => Ok(super::floatingips::visible_fip(state, ctx, id).await?.1),
+        "subnetpools" => Ok(super::subnetpools::visible_pool(state, ctx, id).await?.1),
         _ => Err(NeutronError::http_not_found()),
     }
 }
@@ -99,7 +101,7 @@ async fn may_change(
 
 async fn bump(tx: &mut db::Tx, collection: &str, id: &str) -> NeutronResult<()> {
     let table = match collection {
-        "networks" | "subnets" | "ports" | "routers" | "floatingips" => collection,
+        "networks" | "subnets" | "ports" | "routers" | "floatingips" | "subnetpools" => collection,
         "security-groups" => "security_groups",
         _ => return Ok(()),
     };

@@ -270,6 +270,15 @@ pub async fn delete(
         Box::pin(async move {
             let net = networks::must_get(tx, id).await?;
             check(&net)?;
+            // As Neutron's external-net handler does before a network goes: its floating IPs
+            // that no port uses go with it (with the ports that hold their addresses).
+            let idle = tx
+                .fetch_all("SELECT id, floating_port_id FROM floatingips WHERE floating_network_id = ? AND fixed_port_id IS NULL", &[Bind::Text(id)])
+                .await?;
+            for f in idle {
+                crate::db::floatingips::delete(tx, &f.s("id")?).await?;
+                crate::db::ports::delete(tx, &f.s("floating_port_id")?).await?;
+            }
             let in_use = tx
                 .fetch_optional(
                     "SELECT id FROM ports WHERE network_id = ? AND device_owner <> 'network:dhcp'",

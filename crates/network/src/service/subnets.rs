@@ -460,6 +460,20 @@ pub async fn delete(
         Box::pin(async move {
             let s = subnets::must_get(tx, id).await?;
             check(&s)?;
+            // An auto-address IPv6 subnet (SLAAC, DHCPv6-stateless) goes even when ports have
+            // addresses from it, as in Neutron: those addresses are removed from the ports
+            // (not from router interfaces, which keep it in use).
+            let auto_address = s.ip_version == 6 && matches!(s.ipv6_address_mode.as_deref(), Some("slaac" | "dhcpv6-stateless"));
+            if auto_address {
+                let not_router = "SELECT a.port_id FROM ipallocations a JOIN ports p ON p.id = a.port_id WHERE a.subnet_id = ? AND p.device_owner NOT IN ('network:router_interface', 'network:router_interface_distributed', 'network:ha_router_replicated_interface', 'network:router_gateway')";
+                let now = monostack_common::time::now_micros();
+                // One port at a time: MariaDB refuses a DELETE whose subquery reads its table.
+                let ports: Vec<String> = tx.fetch_all(not_router, &[Bind::Text(id)]).await?.iter().filter_map(|r| r.s("port_id").ok()).collect();
+                for port in &ports {
+                    tx.exec("UPDATE ports SET revision_number = revision_number + 1, updated_at = ? WHERE id = ?", &[Bind::Int(now), Bind::Text(port)]).await?;
+                    tx.exec("DELETE FROM ipallocations WHERE subnet_id = ? AND port_id = ?", &[Bind::Text(id), Bind::Text(port)]).await?;
+                }
+            }
             let in_use = tx
                 .fetch_optional(
                     "SELECT a.port_id FROM ipallocations a JOIN ports p ON p.id = a.port_id WHERE a.subnet_id = ? AND p.device_owner <> 'network:dhcp'",

@@ -92,9 +92,11 @@ async fn heartbeats_admin_api_and_scheduling_on(c: &Cloud) {
         json!([{"host": "net1"}, {"host": "net2"}])
     );
 
-    // Admins only.
+    // Admins only: others list none (Neutron filters lists by policy) and are refused the rest.
+    let r = c.call_as(&alice, Method::GET, "/v2.0/agents", None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.body["agents"], json!([]));
     for (m, path) in [
-        (Method::GET, "/v2.0/agents".to_string()),
         (Method::GET, format!("/v2.0/agents/{dhcp}")),
         (Method::DELETE, format!("/v2.0/agents/{lb}")),
         (Method::GET, format!("/v2.0/agents/{dhcp}/dhcp-networks")),

@@ -10,6 +10,7 @@ mod agents;
 mod auto_allocate;
 mod floatingips;
 mod networks;
+mod neutron_behaviours;
 mod policy;
 mod ports;
 mod root;
