@@ -22,4 +22,5 @@ mod servers;
 mod servers_actions;
 mod servers_list;
 mod servers_subresources;
+mod networking;
 mod versions;

@@ -1,5 +1,6 @@
-//! The test cloud: identity + compute in-process, with helpers to call the compute API at a
-//! microversion.
+//! The test cloud: identity + compute in-process, with the image and networking services over
+//! HTTP on 127.0.0.1 (identity too, for the service users' tokens), and helpers to call the
+//! compute API at a microversion.
 
 use crate::identity_support::TestCloud;
 use axum::body::Body;
@@ -21,6 +22,25 @@ pub struct Cloud {
     pub image_url: String,
     /// An active public image (1 KiB of raw data).
     pub image_id: String,
+    /// The networking API's base URL.
+    pub network_url: String,
+}
+
+/// The networking API on `listener` (its agents' RPC server on `bus`); answers its URL.
+async fn start_network_service(identity: &TestCloud, config: Arc<monostack_common::config::Config>, bus: Arc<dyn monostack_bus::Bus>, listener: tokio::net::TcpListener) -> String {
+    let network = monostack_network::NetworkService::open(config).await.expect("open network");
+    monostack_network::service::agents::serve_plugin(network.clone(), bus, "neutron-server").await.expect("serve q-plugin");
+    let validator: monostack_auth::SharedValidator = Arc::new(monostack_identity::validator::LocalValidator(identity.identity.clone()));
+    let router = monostack_common::server::with_common_layers(
+        monostack_network::api::router(network, validator, "http://127.0.0.1:5000/v3"),
+        monostack_common::FaultStyle::Network,
+        1 << 20,
+    );
+    let url = format!("http://{}", listener.local_addr().expect("network address"));
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    });
+    url
 }
 
 pub struct Resp {
@@ -37,7 +57,18 @@ impl Cloud {
         let image_url = crate::images::start_image_service(&identity).await;
         let images: Arc<dyn monostack_compute::image_client::ImageApi> =
             Arc::new(monostack_compute::image_client::HttpImageApi::new(image_url.clone()).expect("image client"));
-        let compute = ComputeService::open(identity.identity.config.clone(), bus, images).await.expect("open compute");
+        let identity_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind identity port");
+        let network_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind network port");
+        let mut config = (*identity.identity.config).clone();
+        config.identity.port = identity_listener.local_addr().expect("identity address").port();
+        config.network.port = network_listener.local_addr().expect("network address").port();
+        let config = Arc::new(config);
+        let identity_router = identity.router.clone();
+        tokio::spawn(async move {
+            let _ = axum::serve(identity_listener, identity_router).await;
+        });
+        let network_url = start_network_service(&identity, config.clone(), bus.clone(), network_listener).await;
+        let compute = ComputeService::open(config, bus, images).await.expect("open compute");
         let validator: monostack_auth::SharedValidator =
             Arc::new(monostack_identity::validator::LocalValidator(identity.identity.clone()));
         let router = monostack_common::server::with_common_layers(
@@ -47,7 +78,21 @@ impl Cloud {
         );
         let admin = identity.admin_token().await;
         let image_id = crate::images::upload(&image_url, &admin, serde_json::json!({"name": "cirros", "visibility": "public"}), &[0u8; 1024]).await;
-        Cloud { identity, compute, router, admin, bus: in_process, image_url, image_id }
+        Cloud { identity, compute, router, admin, bus: in_process, image_url, image_id, network_url }
+    }
+
+    /// A networking API call with `token`: (status, body).
+    pub async fn net(&self, token: &str, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
+        let client = reqwest::Client::new();
+        let method = reqwest::Method::from_bytes(method.as_str().as_bytes()).expect("method");
+        let mut req = client.request(method, format!("{}{path}", self.network_url)).header("x-auth-token", token);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.expect("network service");
+        let status = resp.status().as_u16();
+        let text = resp.text().await.unwrap_or_default();
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
     }
 
     /// A call at the minimum microversion (no version header).
