@@ -239,7 +239,10 @@ impl ComputeManager {
             if refresh && !refreshed.contains(&event.server_uuid.as_str()) {
                 refreshed.push(&event.server_uuid);
                 let _guard = self.locks.lock(&event.server_uuid).await;
-                self.refresh_network_info(ctx, &event.server_uuid).await;
+                // A deleted server's ports announce their deletion too: nothing to cache then.
+                if matches!(self.conductor.instance_get(ctx, &event.server_uuid).await, Ok(Some(_))) {
+                    self.refresh_network_info(ctx, &event.server_uuid).await;
+                }
             }
         }
     }
