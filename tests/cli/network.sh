@@ -12,8 +12,9 @@
 # duplicate rule is refused), a subnet pool and a subnet drawn from it, a router with a
 # gateway on the external network and interfaces on subnets, and a floating IP associated to
 # and dissociated from a port; it reads the network quotas, the IP availabilities and the
-# agents (the all-in-one runs none, so the list is only read). Address scopes are not built
-# yet and are left out. Every name made here carries a per-run suffix, and everything made is
+# agents (the all-in-one runs none, so the list is only read). Address scopes: an IPv4 scope
+# with a pool in it (an IPv6 pool and an overlapping pool are refused). Every name made here
+# carries a per-run suffix, and everything made is
 # deleted again: by the test itself, or on failure by a clean-up trap.
 set -euo pipefail
 # shellcheck source=tools/lib/common.sh
@@ -331,6 +332,47 @@ osc subnet delete "$PSUB" "$PSUB2" >/dev/null
 osc subnet pool delete "$POOL" >/dev/null
 must_fail "showing a deleted pool" "$OSC" subnet pool show "$POOL" >/dev/null
 ok "subnet pool deleted"
+
+# --- address scopes ---------------------------------------------------------------------
+step "address scope create/list/show/set, a subnet pool in it, delete"
+out=$(osc address scope create "ms-$S-scope" --ip-version 4 -f json)
+SCOPE=$(j .id "$out")
+defer "$OSC" address scope delete "$SCOPE"
+eq "ip_version" "$(j .ip_version "$out")" 4
+eq "shared" "$(j .shared "$out")" false
+out=$(osc address scope create "ms-$S-scope6" --ip-version 6 --share -f json)
+SCOPE6=$(j .id "$out")
+defer "$OSC" address scope delete "$SCOPE6"
+eq "shared (admin)" "$(j .shared "$out")" true
+out=$(osc address scope list --ip-version 4 -f json)
+contains "list --ip-version 4" "$(column Name "$out")" "ms-$S-scope"
+lacks "list --ip-version 4" "$(column Name "$out")" "ms-$S-scope6"
+out=$(osc address scope list --share -f json)
+contains "list --share" "$(column Name "$out")" "ms-$S-scope6"
+osc address scope set "$SCOPE" --name "ms-$S-scope4" >/dev/null
+out=$(osc address scope show "ms-$S-scope4" -f json)
+eq "renamed, shown by name" "$(j .id "$out")" "$SCOPE"
+out=$(must_fail "a shared scope cannot be unshared" "$OSC" address scope set "$SCOPE6" --no-share)
+contains "unshare refused" "$out" "Shared address scope can't be unshared"
+SCOPED_PREFIX="10.$((O2 + 2)).0.0/16"
+out=$(osc subnet pool create "ms-$S-scoped" --pool-prefix "$SCOPED_PREFIX" --address-scope "$SCOPE" -f json)
+SPOOL=$(j .id "$out")
+defer "$OSC" subnet pool delete "$SPOOL"
+eq "pool address_scope_id" "$(j .address_scope_id "$out")" "$SCOPE"
+out=$(must_fail "an IPv4 pool in an IPv6 scope" "$OSC" subnet pool create "ms-$S-bad6" --pool-prefix "10.$((O2 + 3)).0.0/16" --address-scope "$SCOPE6")
+contains "ip version mismatch" "$out" "ip_version is not 6"
+out=$(must_fail "an overlapping pool in the same scope" "$OSC" subnet pool create "ms-$S-overlap" \
+    --pool-prefix "10.$((O2 + 2)).128.0/17" --address-scope "$SCOPE")
+contains "prefix conflict" "$out" "must have unique prefixes"
+out=$(must_fail "a scope with pools cannot be deleted" "$OSC" address scope delete "$SCOPE")
+contains "scope in use" "$out" "subnet pools in use"
+osc subnet pool set "$SPOOL" --no-address-scope >/dev/null
+out=$(osc subnet pool show "$SPOOL" -f json)
+eq "pool left the scope" "$(j .address_scope_id "$out")" null
+osc subnet pool delete "$SPOOL" >/dev/null
+osc address scope delete "$SCOPE" "$SCOPE6" >/dev/null
+must_fail "showing a deleted scope" "$OSC" address scope show "$SCOPE" >/dev/null
+ok "address scopes deleted"
 
 # --- routers and floating IPs -----------------------------------------------------------
 step "subnet on the external network"
