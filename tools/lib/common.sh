@@ -152,7 +152,7 @@ cloud_start() {
         echo "something already listens on 127.0.0.1:$(identity_port) -- stop the other cloud first"
         return 1
     fi
-    [ -x "$MONOSTACK_BIN" ] || { echo "no $MONOSTACK_BIN: cargo build --release -p monostack"; return 1; }
+    [ -x "$MONOSTACK_BIN" ] || { echo "no $MONOSTACK_BIN: build it first (cargo build --release -p monostack)"; return 1; }
     CLOUD_STATE=$(mktemp -d "${TMPDIR:-/tmp}/monostack-test.XXXXXX")
     CLOUD_LOG="$CLOUD_STATE/monostack.log"
     export MONOSTACK__DEFAULT__STATE_DIR="$CLOUD_STATE"
