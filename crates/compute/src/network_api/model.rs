@@ -310,7 +310,10 @@ mod tests {
         let cache = json!([v]);
         assert!(preserved_ports(&cache).contains("0123456789abcdef"));
         let shown = crate::api::servers::view::addresses(Some(&cache), true);
-        assert_eq!(shown["private"][1]["OS-EXT-IPS:type"], "floating");
+        // As Nova lists them: the fixed addresses, then the floating ones.
+        assert_eq!(shown["private"][1]["OS-EXT-IPS:type"], "fixed");
+        assert_eq!(shown["private"][2]["OS-EXT-IPS:type"], "floating");
+        assert_eq!(shown["private"][2]["addr"], "172.24.4.9");
     }
 
     #[test]

@@ -40,9 +40,12 @@ pub const MIGRATIONS: &[Migration] = &[Migration {
     ],
 }, Migration {
     version: 3,
+    // MySQL gets TEXT as VARCHAR(4000) (see monostack_db::migrate), and a row's VARCHARs must fit
+    // in 64 KiB: three such columns do, four did not, so service_metadata (a short file prefix) is
+    // a VARCHAR(255).
     name: "backups",
     statements: &[
-        "CREATE TABLE backups (id VARCHAR(36) PRIMARY KEY, project_id VARCHAR(255) NOT NULL, user_id VARCHAR(255) NOT NULL, volume_id VARCHAR(36) NOT NULL, display_name VARCHAR(255), display_description TEXT, status VARCHAR(32) NOT NULL, fail_reason TEXT, size BIGINT NOT NULL, object_count BIGINT NOT NULL, availability_zone VARCHAR(255), container VARCHAR(255), service VARCHAR(255), host VARCHAR(255), parent_id VARCHAR(36), snapshot_id VARCHAR(36), data_timestamp BIGINT, restore_volume_id VARCHAR(36), num_dependent_backups BIGINT NOT NULL, service_metadata TEXT, metadata TEXT, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, deleted BIGINT NOT NULL, deleted_at BIGINT)",
+        "CREATE TABLE backups (id VARCHAR(36) PRIMARY KEY, project_id VARCHAR(255) NOT NULL, user_id VARCHAR(255) NOT NULL, volume_id VARCHAR(36) NOT NULL, display_name VARCHAR(255), display_description TEXT, status VARCHAR(32) NOT NULL, fail_reason TEXT, size BIGINT NOT NULL, object_count BIGINT NOT NULL, availability_zone VARCHAR(255), container VARCHAR(255), service VARCHAR(255), host VARCHAR(255), parent_id VARCHAR(36), snapshot_id VARCHAR(36), data_timestamp BIGINT, restore_volume_id VARCHAR(36), num_dependent_backups BIGINT NOT NULL, service_metadata VARCHAR(255), metadata TEXT, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, deleted BIGINT NOT NULL, deleted_at BIGINT)",
         "CREATE INDEX backups_project ON backups (project_id)",
         "CREATE INDEX backups_volume ON backups (volume_id)",
     ],
