@@ -73,13 +73,6 @@ else
 fi
 
 # --- load -------------------------------------------------------------------------------
-# to_ms VALUE-WITH-UNIT: wrk prints 812.00us, 1.23ms, 1.01s, 1.50m
-to_ms() {
-    awk -v v="$1" 'BEGIN {
-        n = v + 0; u = v; sub(/^[0-9.]+/, "", u)
-        if (u == "us") n /= 1000; else if (u == "s") n *= 1000; else if (u == "m") n *= 60000
-        printf "%.2f", n }'
-}
 ROWS=()
 failed_requests=0
 missed=0
@@ -88,19 +81,9 @@ missed=0
 measure() {
     local name=$1 min_rps=$2 max_p99=$3
     shift 3
-    local out="$TMP/wrk.out"
     say "wrk: $name ($duration, $connections connections, $threads threads)"
-    wrk -t"$threads" -c"$connections" -d"$duration" --latency "$@" >"$out" 2>&1 || { cat "$out"; die "wrk failed"; }
-    sed 's/^/    /' "$out"
-    local rps p50 p99 non2xx sockerr total target result
-    rps=$(awk '/^Requests\/sec:/ {printf "%.0f", $2}' "$out")
-    p50=$(to_ms "$(awk '$1 == "50%" {print $2}' "$out")")
-    p99=$(to_ms "$(awk '$1 == "99%" {print $2}' "$out")")
-    total=$(awk '/requests in/ {print $1}' "$out")
-    non2xx=$(awk '/Non-2xx or 3xx responses:/ {print $NF}' "$out")
-    sockerr=$(awk '/Socket errors:/ {s = 0; for (i = 1; i <= NF; i++) if ($i ~ /^[0-9]+,?$/) s += $i; print s}' "$out")
-    non2xx=${non2xx:-0}
-    sockerr=${sockerr:-0}
+    wrk_figures -t"$threads" -c"$connections" -d"$duration" "$@"
+    local rps=$WRK_RPS p50=$WRK_P50 p99=$WRK_P99 target result
     target=">= $min_rps/s"
     result=PASS
     if [ "${rps:-0}" -lt "$min_rps" ]; then result=MISS; fi
@@ -108,8 +91,8 @@ measure() {
         target="$target, p99 < $max_p99 ms"
         awk -v a="$p99" -v b="$max_p99" 'BEGIN {exit !(a < b)}' || result=MISS
     fi
-    if [ "$non2xx" != 0 ] || [ "$sockerr" != 0 ]; then
-        result="FAIL ($non2xx non-2xx, $sockerr socket errors of $total)"
+    if [ "$WRK_FAILED" != 0 ]; then
+        result="FAIL ($WRK_FAILED failed of $WRK_TOTAL)"
         failed_requests=1
     fi
     [ "$result" = PASS ] || missed=1

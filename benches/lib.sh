@@ -70,3 +70,28 @@ bench_admin_token() {
     TOKEN=$(tr -d '\r' <"$TMP/headers" | awk 'tolower($1) == "x-subject-token:" {print $2}')
     [ -n "$TOKEN" ] || die "no token in the response"
 }
+
+# to_ms VALUE-WITH-UNIT: wrk prints 812.00us, 1.23ms, 1.01s, 1.50m
+to_ms() {
+    awk -v v="$1" 'BEGIN {
+        n = v + 0; u = v; sub(/^[0-9.]+/, "", u)
+        if (u == "us") n /= 1000; else if (u == "s") n *= 1000; else if (u == "m") n *= 60000
+        printf "%.2f", n }'
+}
+
+# wrk_figures WRK-ARGS...: runs `wrk --latency WRK-ARGS`, shows its output and sets WRK_RPS,
+# WRK_P50 and WRK_P99 (ms), WRK_TOTAL (requests) and WRK_FAILED (non-2xx responses plus
+# socket errors: a fast error is not a result, so callers fail the run when it is not 0).
+wrk_figures() {
+    local out="$TMP/wrk.out"
+    wrk --latency "$@" >"$out" 2>&1 || { cat "$out"; die "wrk failed"; }
+    sed 's/^/    /' "$out"
+    local non2xx sockerr
+    WRK_RPS=$(awk '/^Requests\/sec:/ {printf "%.0f", $2}' "$out")
+    WRK_P50=$(to_ms "$(awk '$1 == "50%" {print $2}' "$out")")
+    WRK_P99=$(to_ms "$(awk '$1 == "99%" {print $2}' "$out")")
+    WRK_TOTAL=$(awk '/requests in/ {print $1}' "$out")
+    non2xx=$(awk '/Non-2xx or 3xx responses:/ {print $NF}' "$out")
+    sockerr=$(awk '/Socket errors:/ {s = 0; for (i = 1; i <= NF; i++) if ($i ~ /^[0-9]+,?$/) s += $i; print s}' "$out")
+    WRK_FAILED=$((${non2xx:-0} + ${sockerr:-0}))
+}
