@@ -13,6 +13,8 @@ pub trait RowExt {
     fn flag(&self, col: &str) -> Result<bool, ApiError>;
     /// A JSON object stored as TEXT; NULL or empty is `{}`.
     fn json(&self, col: &str) -> Result<serde_json::Map<String, serde_json::Value>, ApiError>;
+    /// Any JSON value stored as TEXT; NULL or empty is None.
+    fn opt_json(&self, col: &str) -> Result<Option<serde_json::Value>, ApiError>;
 }
 
 impl RowExt for AnyRow {
@@ -35,6 +37,12 @@ impl RowExt for AnyRow {
         match self.opt_text(col)? {
             Some(s) if !s.is_empty() => serde_json::from_str(&s).map_err(ApiError::internal),
             _ => Ok(serde_json::Map::new()),
+        }
+    }
+    fn opt_json(&self, col: &str) -> Result<Option<serde_json::Value>, ApiError> {
+        match self.opt_text(col)? {
+            Some(s) if !s.is_empty() => serde_json::from_str(&s).map(Some).map_err(ApiError::internal),
+            _ => Ok(None),
         }
     }
 }

@@ -28,10 +28,6 @@ pub struct Attachment {
 
 const COLUMNS: &str = "id, volume_id, instance_uuid, attached_host, mountpoint, attach_time, detach_time, attach_mode, attach_status, connector, connection_info, created_at, updated_at";
 
-fn json_col(row: &AnyRow, col: &str) -> Result<Option<Value>, ApiError> {
-    Ok(row.opt_text(col)?.and_then(|t| serde_json::from_str(&t).ok()))
-}
-
 fn from_row(row: &AnyRow) -> Result<Attachment, ApiError> {
     Ok(Attachment {
         id: row.text("id")?,
@@ -43,8 +39,8 @@ fn from_row(row: &AnyRow) -> Result<Attachment, ApiError> {
         detach_time: row.opt_int("detach_time")?,
         attach_mode: row.opt_text("attach_mode")?,
         attach_status: row.text("attach_status")?,
-        connector: json_col(row, "connector")?,
-        connection_info: json_col(row, "connection_info")?,
+        connector: row.opt_json("connector")?,
+        connection_info: row.opt_json("connection_info")?,
         created_at: row.int("created_at")?,
         updated_at: row.int("updated_at")?,
     })
