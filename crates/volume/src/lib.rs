@@ -12,6 +12,7 @@ pub mod context;
 pub mod db;
 pub mod drivers;
 pub mod flow;
+pub mod image_service;
 pub mod manager;
 pub mod policy_defaults;
 pub mod quota;
@@ -39,6 +40,8 @@ pub struct VolumeService {
     /// Serialises the quota check and the record of creates in this process, so two
     /// creates cannot both take the last of a quota.
     pub quota_lock: tokio::sync::Mutex<()>,
+    /// The image service (create from image, upload to image).
+    pub images: image_service::Glance,
 }
 
 impl VolumeService {
@@ -62,7 +65,9 @@ impl VolumeService {
         let policy =
             Enforcer::new(policy_defaults::DEFAULT_RULES).with_overrides_file(&policy_file)?;
         let public_url = format!("http://{}:{}", config.public_host(), config.volume.port);
+        let images = image_service::Glance::from_config(&config);
         let service = Arc::new(VolumeService {
+            images,
             config,
             db,
             policy,

@@ -27,7 +27,7 @@ pub struct TypeSpec {
 }
 
 /// What the scheduler needs to place a new volume (Cinder's request_spec).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct CreateVolumeSpec {
     pub volume_id: String,
     pub size: i64,
@@ -38,6 +38,12 @@ pub struct CreateVolumeSpec {
     /// Only this backend (`host@backend`) may take the volume: a volume made from a
     /// snapshot or another volume stays on the backend holding the data.
     pub backend: Option<String>,
+    /// The image the volume is made of (Cinder's request_spec `image_id`).
+    #[serde(default)]
+    pub image_id: Option<String>,
+    /// The backup restored into the new volume (3.47).
+    #[serde(default)]
+    pub backup_id: Option<String>,
 }
 
 /// The scheduler's methods (Cinder's SchedulerAPI).
@@ -60,9 +66,21 @@ pub enum SchedulerRequest {
 #[serde(tag = "method", content = "args", rename_all = "snake_case")]
 pub enum VolumeRequest {
     /// Creates the volume, already scheduled to this backend (blank, from a snapshot or from
-    /// another volume, as its record says).
+    /// another volume, as its record says; from an image or a backup, as the request says).
     CreateVolume {
         volume_id: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        image_id: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        backup_id: Option<String>,
+    },
+    /// Writes the volume (status `uploading`) into image `image_id`, which the API created,
+    /// as `disk_format` (Cinder's `copy_volume_to_image`), then puts the volume back to its
+    /// previous status.
+    CopyVolumeToImage {
+        volume_id: String,
+        image_id: String,
+        disk_format: String,
     },
     /// Deletes the volume (and, with `cascade`, its snapshots) from the backend and the
     /// database.

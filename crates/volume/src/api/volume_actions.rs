@@ -29,6 +29,7 @@ pub fn routes() -> Router<State> {
 async fn action(
     S(state): S<State>,
     Caller(ctx): Caller,
+    mv: super::Microversion,
     Path(id): Path<String>,
     Body(body): Body<Value>,
 ) -> ApiResult<Response> {
@@ -143,6 +144,15 @@ async fn action(
             state.authorize("volume_extension:volume_image_metadata:show", &target, &ctx)?;
             let all = metadata::get(&state.db, Table::VolumeImage, &v.id).await?;
             Ok(Json(json!({ "metadata": all })).into_response())
+        }
+        "os-volume_upload_image" => {
+            let req = upload_request(args, mv)?;
+            state.authorize("volume_extension:volume_actions:upload_image", &target, &ctx)?;
+            if req.visibility.as_deref() == Some("public") {
+                state.authorize("volume_extension:volume_actions:upload_public", &target, &ctx)?;
+            }
+            let body = api::copy_volume_to_image(&state, &ctx, &v, req).await?;
+            Ok((StatusCode::ACCEPTED, Json(json!({"os-volume_upload_image": body}))).into_response())
         }
         "os-reset_status" => {
             state.authorize(
@@ -328,4 +338,89 @@ async fn reset_status(state: &State, v: &Volume, args: &Map<String, Value>) -> A
     }
     tracing::info!("Volume {} status reset to {:?}", v.id, status);
     Ok(())
+}
+
+/// The body of `os-volume_upload_image`, checked as Cinder's schema does (`visibility` and
+/// `protected` from 3.1).
+fn upload_request(args: &Value, mv: super::Microversion) -> ApiResult<api::UploadRequest> {
+    let field = "os-volume_upload_image";
+    let obj = args.as_object().ok_or_else(|| {
+        ApiError::bad_request(format!(
+            "Invalid input for field/attribute {field}. Value: {args}. {args} is not of type 'object'"
+        ))
+    })?;
+    let mut known = vec!["image_name", "force", "disk_format", "container_format"];
+    if mv.at_least(1) {
+        known.extend(["visibility", "protected"]);
+    }
+    if let Some(k) = obj.keys().find(|k| !known.contains(&k.as_str())) {
+        return Err(ApiError::bad_request(format!(
+            "Invalid input for field/attribute {field}. Additional properties are not allowed ('{k}' was unexpected)"
+        )));
+    }
+    let image_name = match obj.get("image_name") {
+        Some(Value::String(s)) if !s.is_empty() && s.chars().count() <= 255 => s.clone(),
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
+                "Invalid input for field/attribute image_name. Value: {other}. {other} is not a valid image name (a string of 1 to 255 characters)"
+            )))
+        }
+        None => {
+            return Err(ApiError::bad_request(format!(
+                "Invalid input for field/attribute {field}. Value: {args}. 'image_name' is a required property"
+            )))
+        }
+    };
+    let force = match obj.get("force") {
+        None => false,
+        Some(v) => input::boolean("force", v)?,
+    };
+    let disk_format = match obj.get("disk_format") {
+        None => "raw".to_string(),
+        Some(Value::String(s))
+            if ["raw", "vmdk", "vdi", "qcow2", "vhd", "vhdx", "ploop"].contains(&s.as_str()) =>
+        {
+            s.clone()
+        }
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
+                "Invalid input for field/attribute disk_format. Value: {other}. {other} is not one of ['raw', 'vmdk', 'vdi', 'qcow2', 'vhd', 'vhdx', 'ploop']"
+            )))
+        }
+    };
+    let container_format = match obj.get("container_format") {
+        None => "bare".to_string(),
+        Some(Value::String(s)) if s.chars().count() <= 255 => s.clone(),
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
+                "Invalid input for field/attribute container_format. Value: {other}. {other} is not a valid description"
+            )))
+        }
+    };
+    let (visibility, protected) = if mv.at_least(1) {
+        let visibility = match obj.get("visibility") {
+            None => "private".to_string(),
+            Some(Value::String(s)) if ["community", "public", "private", "shared"].contains(&s.as_str()) => s.clone(),
+            Some(other) => {
+                return Err(ApiError::bad_request(format!(
+                    "Invalid input for field/attribute visibility. Value: {other}. {other} is not one of ['community', 'public', 'private', 'shared']"
+                )))
+            }
+        };
+        let protected = match obj.get("protected") {
+            None => false,
+            Some(v) => input::boolean("protected", v)?,
+        };
+        (Some(visibility), Some(protected))
+    } else {
+        (None, None)
+    };
+    Ok(api::UploadRequest {
+        image_name,
+        force,
+        disk_format,
+        container_format,
+        visibility,
+        protected,
+    })
 }

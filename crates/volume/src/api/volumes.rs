@@ -500,13 +500,23 @@ async fn create(
             "multiattach parameter has been removed. The default behavior is to use multiattach enabled volume types. Contact your administrator to create a multiattach enabled volume type and use it to create multiattach volumes.",
         ));
     }
-    for unsupported in [
-        "imageRef",
-        "image_id",
-        "backup_id",
-        "consistencygroup_id",
-        "group_id",
-    ] {
+    let image_ref = match obj.get("imageRef").or_else(|| obj.get("image_id")) {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
+                "Invalid input for field/attribute imageRef. Value: {other}. {other} is not of type 'string'"
+            )))
+        }
+    };
+    // Creating from a backup is 3.47; earlier versions ignore the field, as Cinder's
+    // schema of those versions does not know it.
+    let backup_id = if mv.at_least(47) {
+        uuid_field("backup_id")?
+    } else {
+        None
+    };
+    for unsupported in ["consistencygroup_id", "group_id"] {
         if obj
             .get(unsupported)
             .is_some_and(|v| !v.is_null() && v != "")
@@ -539,6 +549,8 @@ async fn create(
         snapshot_id,
         source_volid,
         availability_zone,
+        image_ref,
+        backup_id,
     };
     let v = api::create(&state, &ctx, req).await?;
     let body = json!({"volume": show_one(&state, &ctx, mv, &v).await?});

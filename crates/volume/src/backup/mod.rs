@@ -234,6 +234,63 @@ impl BackupManager {
         }
     }
 
+    /// Cinder's `_create_temp_snapshot`: a snapshot `backup-snap-<volume id>` outside the
+    /// quotas, made by the volume's manager (a call: it answers once the snapshot is made).
+    async fn temp_snapshot(&self, ctx: &Context, v: &volumes::Volume) -> Result<crate::db::snapshots::Snapshot, String> {
+        use crate::db::snapshots;
+        let db = &self.service.db;
+        let backend = v.backend().ok_or_else(|| format!("volume {} is not on any backend", v.id))?;
+        let now = monostack_common::time::now_micros();
+        let snap = snapshots::Snapshot {
+            id: crate::db::new_id(),
+            volume_id: v.id.clone(),
+            project_id: v.project_id.clone(),
+            user_id: v.user_id.clone(),
+            display_name: Some(format!("backup-snap-{}", v.id)),
+            display_description: Some(String::new()),
+            status: states::snapshot::CREATING.into(),
+            volume_size: v.size,
+            volume_type_id: Some(v.volume_type_id.clone()),
+            use_quota: false,
+            created_at: now,
+            updated_at: now,
+            ..Default::default()
+        };
+        snapshots::insert(db, &snap).await.map_err(|e| e.message)?;
+        tracing::info!("Creating temporary snapshot {} of in-use volume {} for backup.", snap.id, v.id);
+        let request = VolumeRequest::CreateSnapshot { snapshot_id: snap.id.clone() };
+        let called = rpc::call_volume(self.service.bus.as_ref(), ctx.clone(), backend, &request, self.service.rpc_timeout()).await;
+        let made = snapshots::get(db, &snap.id).await.map_err(|e| e.message)?;
+        match (called, made) {
+            (Ok(_), Some(s)) if s.status == states::snapshot::AVAILABLE => Ok(s),
+            (called, _) => {
+                self.delete_temp_snapshot(ctx, v, &snap).await;
+                Err(format!(
+                    "the temporary snapshot of volume {} could not be made{}",
+                    v.id,
+                    called.err().map(|e| format!(": {e}")).unwrap_or_default()
+                ))
+            }
+        }
+    }
+
+    /// Deletes a temporary snapshot through the volume's manager (a call), or its record
+    /// when the manager cannot be reached.
+    async fn delete_temp_snapshot(&self, ctx: &Context, v: &volumes::Volume, snap: &crate::db::snapshots::Snapshot) {
+        let request = VolumeRequest::DeleteSnapshot { snapshot_id: snap.id.clone() };
+        let called = match v.backend() {
+            Some(backend) => rpc::call_volume(self.service.bus.as_ref(), ctx.clone(), backend, &request, self.service.rpc_timeout())
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string()),
+            None => Err("the volume is on no backend".into()),
+        };
+        if let Err(e) = called {
+            tracing::warn!("Temporary snapshot {} of volume {} not deleted by its manager ({e}); marking it error_deleting", snap.id, v.id);
+            let _ = crate::db::snapshots::update_if(&self.service.db, &snap.id, &[], states::snapshot::ERROR_DELETING, None, None).await;
+        }
+    }
+
     /// A scratch file of this service (qcow2 volumes go through raw copies).
     fn scratch(&self, name: &str) -> PathBuf {
         self.driver.root().join(".scratch").join(name)
@@ -297,7 +354,23 @@ impl BackupManager {
             created_at: crate::api::view::ts(backup.created_at),
             volume_meta: metadata::get(db, Table::Volume, &volume.id).await.map_err(|e| e.message)?,
         };
-        let attached = self.attach(ctx, &volume, backup.snapshot_id.as_deref()).await?;
+        // An in-use volume is read through a temporary snapshot, as Cinder does for drivers
+        // with backup_use_temp_snapshot: what the guest writes meanwhile does not tear it.
+        let temp = if backup.snapshot_id.is_none() && volume.previous_status.as_deref() == Some(states::volume::IN_USE) {
+            Some(self.temp_snapshot(ctx, &volume).await?)
+        } else {
+            None
+        };
+        let read_from = backup.snapshot_id.clone().or_else(|| temp.as_ref().map(|t| t.id.clone()));
+        let attached = match self.attach(ctx, &volume, read_from.as_deref()).await {
+            Ok(a) => a,
+            Err(e) => {
+                if let Some(t) = &temp {
+                    self.delete_temp_snapshot(ctx, &volume, t).await;
+                }
+                return Err(e);
+            }
+        };
         let outcome = async {
             let (source, scratch) = if attached.format == "raw" {
                 (attached.path.clone(), None)
@@ -322,6 +395,9 @@ impl BackupManager {
         .await;
         if !attached.snapshot {
             self.detach(ctx, &volume, attached.connector.clone()).await;
+        }
+        if let Some(t) = &temp {
+            self.delete_temp_snapshot(ctx, &volume, t).await;
         }
         let metadata = match outcome {
             Ok(m) => m,

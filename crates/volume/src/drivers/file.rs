@@ -291,6 +291,18 @@ impl VolumeDriver for FileDriver {
         Ok(self.location(&format))
     }
 
+    async fn copy_image_to_volume(
+        &self,
+        volume: &Volume,
+        image: &Path,
+        image_format: &str,
+    ) -> Result<ModelUpdate, DriverError> {
+        let format = self.settings.file_volume_format.clone();
+        self.copy_to(image, image_format, &self.volume_path(volume), &format, volume.size)
+            .await?;
+        Ok(self.location(&format))
+    }
+
     async fn delete_volume(&self, volume: &Volume) -> Result<(), DriverError> {
         let format = self.format_of(volume.provider_location.as_deref());
         self.wipe_and_remove(&self.volume_path(volume), &format)

@@ -105,6 +105,21 @@ pub trait VolumeDriver: Send + Sync + 'static {
         volume: &Volume,
         source: &Volume,
     ) -> Result<ModelUpdate, DriverError>;
+    /// A volume holding the disk image in file `image` (read as qemu-img format
+    /// `image_format`, already checked to fit), grown to `volume.size`. The default makes a
+    /// blank volume and writes the image over it where the volume has a local path.
+    async fn copy_image_to_volume(
+        &self,
+        volume: &Volume,
+        image: &std::path::Path,
+        image_format: &str,
+    ) -> Result<ModelUpdate, DriverError> {
+        let model = self.create_volume(volume).await?;
+        if let Some(path) = self.local_path(volume) {
+            qemu_img::convert_into(image, image_format, &path, "raw").await?;
+        }
+        Ok(model)
+    }
     /// Removes the volume, wiping its data first as configured; a volume already gone is
     /// not an error.
     async fn delete_volume(&self, volume: &Volume) -> Result<(), DriverError>;

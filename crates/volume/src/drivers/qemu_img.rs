@@ -78,6 +78,35 @@ pub async fn convert(
     .map(|_| ())
 }
 
+/// Writes `src` (in `src_format`) over the existing image `dst` (in `dst_format`) without
+/// creating it (`-n`): for block devices and images made beforehand.
+pub async fn convert_into(
+    src: &Path,
+    src_format: &str,
+    dst: &Path,
+    dst_format: &str,
+) -> Result<(), DriverError> {
+    run(&[
+        "convert",
+        "-q",
+        "-n",
+        "-f",
+        src_format,
+        "-O",
+        dst_format,
+        path_str(src)?,
+        path_str(dst)?,
+    ])
+    .await
+    .map(|_| ())
+}
+
+/// `qemu-img info` of the image read as `format`.
+pub async fn info(path: &Path, format: &str) -> Result<serde_json::Value, DriverError> {
+    let out = run(&["info", "-f", format, "--output=json", path_str(path)?]).await?;
+    serde_json::from_slice(&out).map_err(|e| DriverError::Operation(format!("qemu-img info: {e}")))
+}
+
 /// Grows the image to `size_gb` GiB.
 pub async fn resize(path: &Path, format: &str, size_gb: i64) -> Result<(), DriverError> {
     let size = format!("{size_gb}G");

@@ -1,9 +1,11 @@
 //! Cinder's `volume_create_manager` flow: the volume, already scheduled here, is made by the
-//! driver (blank, from a snapshot or from another volume) and becomes `available`, or
-//! `error` when the driver fails.
+//! driver (blank, from a snapshot, from another volume, or from an image through
+//! [`super::images`]) and becomes `available`, or `error` when that fails. A volume made
+//! from a backup is made blank here and handed to the backup service, which restores into it
+//! and makes it `available` (Cinder's `_create_from_backup` for drivers without their own).
 
 use super::VolumeManager;
-use crate::db::{snapshots, volumes};
+use crate::db::{backups, snapshots, volumes};
 use crate::drivers::ModelUpdate;
 use crate::flow::Flow;
 use crate::states;
@@ -15,10 +17,26 @@ enum Source {
     Blank,
     Snapshot(Box<snapshots::Snapshot>),
     Volume(Box<volumes::Volume>),
+    Image(String),
+    Backup(Box<backups::Backup>),
+}
+
+/// What the create task did.
+enum Made {
+    /// The volume is made: its model update and bootable flag.
+    Done(ModelUpdate, bool),
+    /// The backup service finishes it.
+    HandedOver,
 }
 
 impl VolumeManager {
-    pub(crate) async fn create_volume(&self, _ctx: &Context, volume_id: &str) {
+    pub(crate) async fn create_volume(
+        &self,
+        ctx: &Context,
+        volume_id: &str,
+        image_id: Option<&str>,
+        backup_id: Option<&str>,
+    ) {
         let mut flow = Flow::start("volume_create_manager", volume_id);
         let db = &self.service.db;
         let Ok(volume) = flow
@@ -53,6 +71,14 @@ impl VolumeManager {
                         .map_err(|e| e.message)?
                         .ok_or_else(|| format!("source volume {id} is gone"))?;
                     Ok(Source::Volume(Box::new(src)))
+                } else if let Some(id) = image_id {
+                    Ok(Source::Image(id.to_string()))
+                } else if let Some(id) = backup_id {
+                    let b = backups::get(db, id)
+                        .await
+                        .map_err(|e| e.message)?
+                        .ok_or_else(|| format!("backup {id} is gone"))?;
+                    Ok(Source::Backup(Box::new(b)))
                 } else {
                     Ok::<_, String>(Source::Blank)
                 }
@@ -68,14 +94,17 @@ impl VolumeManager {
                 Ok::<_, String>(())
             })
             .await;
-        let made: Result<(ModelUpdate, bool), String> = match source {
+        let made: Result<Made, String> = match source {
             Err(e) => Err(e),
             Ok(source) => {
                 flow.task("CreateVolumeFromSpecTask", async {
                     match &source {
-                        Source::Blank => {
-                            self.driver.create_volume(&volume).await.map(|m| (m, false))
-                        }
+                        Source::Blank => self
+                            .driver
+                            .create_volume(&volume)
+                            .await
+                            .map(|m| Made::Done(m, false))
+                            .map_err(|e| e.to_string()),
                         Source::Snapshot(s) => {
                             let bootable = match volumes::get(db, &s.volume_id).await {
                                 Ok(Some(v)) => v.bootable,
@@ -84,21 +113,34 @@ impl VolumeManager {
                             self.driver
                                 .create_volume_from_snapshot(&volume, s)
                                 .await
-                                .map(|m| (m, bootable))
+                                .map(|m| Made::Done(m, bootable))
+                                .map_err(|e| e.to_string())
                         }
                         Source::Volume(src) => self
                             .driver
                             .create_cloned_volume(&volume, src)
                             .await
-                            .map(|m| (m, src.bootable)),
+                            .map(|m| Made::Done(m, src.bootable))
+                            .map_err(|e| e.to_string()),
+                        Source::Image(id) => self
+                            .create_from_image(ctx, &volume, id)
+                            .await
+                            .map(|m| Made::Done(m, true)),
+                        Source::Backup(b) => self
+                            .create_from_backup(ctx, &volume, b)
+                            .await
+                            .map(|()| Made::HandedOver),
                     }
-                    .map_err(|e| e.to_string())
                 })
                 .await
             }
         };
         let finished = match made {
-            Ok((model, bootable)) => {
+            Ok(Made::HandedOver) => {
+                tracing::info!("Volume {volume_id} created; the backup service restores into it.");
+                return;
+            }
+            Ok(Made::Done(model, bootable)) => {
                 flow.task("CreateVolumeOnFinishTask", async {
                     let changes = volumes::Changes {
                         status: Some(states::volume::AVAILABLE.into()),
@@ -107,8 +149,13 @@ impl VolumeManager {
                         launched_at: Some(now_micros()),
                         ..Default::default()
                     };
-                    match volumes::update_if(db, volume_id, &[states::volume::CREATING], &changes)
-                        .await
+                    match volumes::update_if(
+                        db,
+                        volume_id,
+                        &[states::volume::CREATING, states::volume::DOWNLOADING],
+                        &changes,
+                    )
+                    .await
                     {
                         Ok(true) => Ok(()),
                         Ok(false) => Err("the volume changed while it was created".to_string()),
@@ -129,11 +176,94 @@ impl VolumeManager {
                 let _ = volumes::update_if(
                     db,
                     volume_id,
-                    &[states::volume::CREATING],
+                    &[states::volume::CREATING, states::volume::DOWNLOADING],
                     &volumes::Changes::status(states::volume::ERROR),
                 )
                 .await;
             }
         }
+    }
+
+    /// Makes the volume blank, then has the backup service restore `backup` into it: the
+    /// volume goes `restoring-backup`, the backup `restoring` (Cinder's
+    /// `_create_from_backup` for drivers that cannot do it themselves).
+    async fn create_from_backup(
+        &self,
+        ctx: &Context,
+        volume: &volumes::Volume,
+        backup: &backups::Backup,
+    ) -> Result<(), String> {
+        let db = &self.service.db;
+        tracing::info!("Creating volume {} from backup {}.", volume.id, backup.id);
+        let host = crate::volume_api::backups::backup_host(
+            &self.service,
+            backup.host.as_deref(),
+            backup.availability_zone.as_deref(),
+        )
+        .await
+        .map_err(|e| e.message)?;
+        let model = self
+            .driver
+            .create_volume(volume)
+            .await
+            .map_err(|e| e.to_string())?;
+        let changes = volumes::Changes {
+            status: Some(states::volume::RESTORING_BACKUP.into()),
+            provider_location: Some(model.provider_location.clone()),
+            launched_at: Some(now_micros()),
+            ..Default::default()
+        };
+        if !volumes::update_if(db, &volume.id, &[states::volume::CREATING], &changes)
+            .await
+            .map_err(|e| e.message)?
+        {
+            return Err("the volume changed while it was created".into());
+        }
+        let mut updated = backup.clone();
+        updated.status = crate::backup::status::RESTORING.into();
+        updated.restore_volume_id = Some(volume.id.clone());
+        updated.host = Some(host.clone());
+        let fail = |why: String| async move {
+            let _ = volumes::update_if(
+                db,
+                &volume.id,
+                &[states::volume::RESTORING_BACKUP],
+                &volumes::Changes::status(states::volume::ERROR),
+            )
+            .await;
+            tracing::error!("Volume {} could not be restored from backup {}: {why}", volume.id, backup.id);
+        };
+        match backups::save_if(db, &updated, &[crate::backup::status::AVAILABLE]).await {
+            Ok(true) => {}
+            Ok(false) => {
+                fail(format!("backup {} is no longer available", backup.id)).await;
+                return Ok(());
+            }
+            Err(e) => {
+                fail(e.message).await;
+                return Ok(());
+            }
+        }
+        tracing::info!(
+            "Raw volume {} created. Calling restore_backup {} to complete restoration.",
+            volume.id,
+            backup.id
+        );
+        let request = crate::rpc::BackupRequest::RestoreBackup {
+            backup_id: backup.id.clone(),
+            volume_id: volume.id.clone(),
+        };
+        if let Err(e) = crate::rpc::cast_backup(self.service.bus.as_ref(), ctx.clone(), &host, &request).await {
+            let _ = backups::set_status(
+                db,
+                &backup.id,
+                &[crate::backup::status::RESTORING],
+                crate::backup::status::AVAILABLE,
+                None,
+            )
+            .await;
+            fail(format!("the backup service of {host} is unreachable ({e})")).await;
+        }
+        Ok(())
     }
 }

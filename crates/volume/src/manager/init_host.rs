@@ -15,7 +15,7 @@ pub(crate) async fn run(manager: &VolumeManager) {
     };
     for v in &on_backend {
         match v.status.as_str() {
-            states::volume::CREATING => {
+            states::volume::CREATING | states::volume::DOWNLOADING => {
                 tracing::warn!(
                     "Volume {} was being created when the service stopped; setting it to error",
                     v.id
@@ -23,10 +23,27 @@ pub(crate) async fn run(manager: &VolumeManager) {
                 let _ = volumes::update_if(
                     db,
                     &v.id,
-                    &[states::volume::CREATING],
+                    &[states::volume::CREATING, states::volume::DOWNLOADING],
                     &volumes::Changes::status(states::volume::ERROR),
                 )
                 .await;
+            }
+            states::volume::UPLOADING => {
+                let back = v
+                    .previous_status
+                    .clone()
+                    .filter(|s| s == states::volume::IN_USE)
+                    .unwrap_or_else(|| states::volume::AVAILABLE.into());
+                tracing::warn!(
+                    "Volume {} was being uploaded to an image when the service stopped; setting it back to {back}",
+                    v.id
+                );
+                let changes = volumes::Changes {
+                    status: Some(back),
+                    previous_status: Some(None),
+                    ..Default::default()
+                };
+                let _ = volumes::update_if(db, &v.id, &[states::volume::UPLOADING], &changes).await;
             }
             states::volume::EXTENDING => {
                 tracing::warn!("Volume {} was being extended when the service stopped; setting it to error_extending", v.id);

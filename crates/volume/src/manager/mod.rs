@@ -7,6 +7,7 @@
 
 mod attachments;
 mod create;
+mod images;
 mod init_host;
 mod ops;
 
@@ -200,8 +201,22 @@ impl VolumeManager {
 
     async fn dispatch(&self, ctx: &Context, request: VolumeRequest) -> Reply {
         match request {
-            VolumeRequest::CreateVolume { volume_id } => {
-                self.create_volume(ctx, &volume_id).await;
+            VolumeRequest::CreateVolume {
+                volume_id,
+                image_id,
+                backup_id,
+            } => {
+                self.create_volume(ctx, &volume_id, image_id.as_deref(), backup_id.as_deref())
+                    .await;
+                Ok(Value::Null)
+            }
+            VolumeRequest::CopyVolumeToImage {
+                volume_id,
+                image_id,
+                disk_format,
+            } => {
+                self.copy_volume_to_image(ctx, &volume_id, &image_id, &disk_format)
+                    .await;
                 Ok(Value::Null)
             }
             VolumeRequest::DeleteVolume { volume_id, cascade } => {

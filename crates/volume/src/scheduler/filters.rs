@@ -199,6 +199,7 @@ mod tests {
             snapshot_id: None,
             source_volid: None,
             backend: None,
+            ..Default::default()
         }
     }
 

@@ -297,6 +297,8 @@ impl VolumeScheduler {
             &best.backend,
             &VolumeRequest::CreateVolume {
                 volume_id: spec.volume_id.clone(),
+                image_id: spec.image_id.clone(),
+                backup_id: spec.backup_id.clone(),
             },
         )
         .await
@@ -340,6 +342,7 @@ impl VolumeScheduler {
             snapshot_id: None,
             source_volid: None,
             backend: volume.backend().map(str::to_string),
+            ..Default::default()
         };
         let fits = match self.candidates(&spec).await {
             Ok(pools) => pools

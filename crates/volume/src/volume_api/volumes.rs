@@ -6,6 +6,7 @@ use crate::db::metadata::{self, Table};
 use crate::db::types::VolumeType;
 use crate::db::{services, snapshots, volumes, volumes::Volume};
 use crate::flow::Flow;
+use crate::image_service::{ImageAuth, ImageError};
 use crate::rpc::{self, CreateVolumeSpec, SchedulerRequest, TypeSpec, VolumeRequest};
 use crate::states::{attach, snapshot as snap_states, volume as vol_states};
 use crate::volume_api::types as types_api;
@@ -50,6 +51,10 @@ pub struct CreateRequest {
     pub snapshot_id: Option<String>,
     pub source_volid: Option<String>,
     pub availability_zone: Option<String>,
+    /// `imageRef`: an image id, an image URL ending in its id, or an image name.
+    pub image_ref: Option<String>,
+    /// The backup to restore into the new volume (3.47).
+    pub backup_id: Option<String>,
 }
 
 /// The availability zones volumes may be created in: the zones of the enabled volume
@@ -71,6 +76,77 @@ struct Extracted {
     availability_zone: String,
     snapshot: Option<snapshots::Snapshot>,
     source: Option<Volume>,
+    /// The image's record, as the image service shows it to the caller.
+    image: Option<Value>,
+    backup: Option<crate::db::backups::Backup>,
+}
+
+const GIB: i64 = 1 << 30;
+
+/// Cinder's `_image_uuid_from_ref`: the image an `imageRef` names (an id, a URL ending in an
+/// id, or a unique name), as the caller sees it; 400 when there is none, 409 when a name is
+/// ambiguous.
+async fn find_image(state: &VolumeService, ctx: &RequestContext, image_ref: &str) -> Result<Value, ApiError> {
+    let auth = ImageAuth {
+        token: ctx.token.clone(),
+        request_id: ctx.request_id.clone(),
+    };
+    let last = image_ref.rsplit('/').next().unwrap_or(image_ref);
+    if uuid::Uuid::parse_str(last).is_ok() {
+        match state.images.show(&auth, last).await {
+            Ok(image) if image.get("id").is_some() => return Ok(image),
+            Ok(_) | Err(ImageError::NotFound(_)) | Err(ImageError::Forbidden(_)) => {}
+            Err(e) => tracing::warn!("Image {last} could not be looked up: {e}"),
+        }
+    }
+    match state.images.by_name(&auth, image_ref).await {
+        Ok(found) if found.len() > 1 => {
+            return Err(ApiError::new(
+                http::StatusCode::CONFLICT,
+                format!("Multiple matches found for '{image_ref}', use an ID to be more specific."),
+            ))
+        }
+        Ok(found) => {
+            if let Some(image) = found.into_iter().next() {
+                return Ok(image);
+            }
+        }
+        Err(e) => tracing::warn!("Images named {image_ref} could not be listed: {e}"),
+    }
+    Err(ApiError::bad_request(
+        "Invalid image identifier or unable to access requested image.",
+    ))
+}
+
+/// Cinder's `check_image_metadata`: an active image that fits a volume of `size` GiB.
+fn check_image(image: &Value, size: i64) -> Result<(), ApiError> {
+    let id = image["id"].as_str().unwrap_or_default();
+    if image["status"] != "active" {
+        return Err(ApiError::bad_request(format!(
+            "Invalid input received: Image {id} is not active."
+        )));
+    }
+    let image_gb = (image["size"].as_i64().unwrap_or(0) + GIB - 1) / GIB;
+    if image_gb > size {
+        return Err(ApiError::bad_request(format!(
+            "Invalid input received: Size of specified image {image_gb}GB is larger than volume size {size}GB."
+        )));
+    }
+    let min_disk = image["min_disk"].as_i64().unwrap_or(0);
+    if size < min_disk {
+        return Err(ApiError::bad_request(format!(
+            "Invalid input received: Volume size {size}GB cannot be smaller than the image minDisk size {min_disk}GB."
+        )));
+    }
+    if let Some(virtual_size) = image["virtual_size"].as_i64().filter(|v| *v > 0) {
+        let virtual_gb = (virtual_size + GIB - 1) / GIB;
+        if virtual_gb > size {
+            return Err(ApiError::bad_request(format!(
+                "Image {id} is unacceptable: Image virtual size is {virtual_gb}GB and doesn't fit in a volume of size {size}GB."
+            )));
+        }
+    }
+    Ok(())
 }
 
 async fn extract(
@@ -98,10 +174,21 @@ async fn extract(
         }
         None => None,
     };
+    let backup = match &req.backup_id {
+        Some(id) => {
+            let b = super::backups::find(state, ctx, id).await?;
+            if b.status != crate::backup::status::AVAILABLE {
+                return Err(ApiError::bad_request("Invalid backup: Originating backup status must be one of 'available' values"));
+            }
+            Some(b)
+        }
+        None => None,
+    };
     let size = req
         .size
         .or(snapshot.as_ref().map(|s| s.volume_size))
-        .or(source.as_ref().map(|v| v.size));
+        .or(source.as_ref().map(|v| v.size))
+        .or(backup.as_ref().map(|b| b.size));
     let size = match size {
         Some(n) if n > 0 => n,
         other => {
@@ -125,7 +212,22 @@ async fn extract(
                 s.volume_size
             )));
         }
+    } else if let Some(b) = &backup {
+        if size < b.size {
+            return Err(ApiError::bad_request(format!(
+                "Invalid input received: Volume size {size}GB cannot be smaller than the backup size {}GB. It must be >= backup size.",
+                b.size
+            )));
+        }
     }
+    let image = match &req.image_ref {
+        Some(r) => {
+            let image = find_image(state, ctx, r).await?;
+            check_image(&image, size)?;
+            Some(image)
+        }
+        None => None,
+    };
     let inherited = source
         .as_ref()
         .map(|v| v.volume_type_id.clone())
@@ -181,6 +283,8 @@ async fn extract(
         availability_zone: zone,
         snapshot,
         source,
+        image,
+        backup,
     })
 }
 
@@ -257,6 +361,12 @@ pub async fn create(
         snapshot_id: volume.snapshot_id.clone(),
         source_volid: volume.source_volid.clone(),
         backend,
+        image_id: x
+            .image
+            .as_ref()
+            .and_then(|i| i["id"].as_str())
+            .map(str::to_string),
+        backup_id: x.backup.as_ref().map(|b| b.id.clone()),
     };
     let cast = flow
         .task(
@@ -549,4 +659,154 @@ pub async fn retype(
         volumes::update_if(&state.db, &volume.id, &[vol_states::RETYPING], &back).await?;
     }
     Ok(())
+}
+
+/// What an upload to the image service asks for (`os-volume_upload_image`).
+#[derive(Debug, Clone)]
+pub struct UploadRequest {
+    pub image_name: String,
+    pub force: bool,
+    pub disk_format: String,
+    pub container_format: String,
+    /// 3.1+: `visibility` and `protected` for the new image.
+    pub visibility: Option<String>,
+    pub protected: Option<bool>,
+}
+
+/// Cinder's `copy_volume_to_image`: the volume (`available`, or `in-use` with `force`) goes
+/// `uploading`, the image is created in the image service as the caller (with the volume's
+/// image properties), and the volume's manager writes the data. Answers Cinder's response.
+pub async fn copy_volume_to_image(
+    state: &VolumeService,
+    ctx: &RequestContext,
+    volume: &Volume,
+    req: UploadRequest,
+) -> Result<Value, ApiError> {
+    let expected: &[&str] = if req.force {
+        &[vol_states::AVAILABLE, vol_states::IN_USE]
+    } else {
+        &[vol_states::AVAILABLE]
+    };
+    let changes = volumes::Changes {
+        status: Some(vol_states::UPLOADING.into()),
+        previous_status: Some(Some(volume.status.clone())),
+        ..Default::default()
+    };
+    if !volumes::update_if(&state.db, &volume.id, expected, &changes).await? {
+        let statuses = if req.force {
+            "available or in-use"
+        } else {
+            "available"
+        };
+        return Err(ApiError::bad_request(format!(
+            "Invalid volume: Volume {} status must be {statuses}",
+            volume.id
+        )));
+    }
+    let roll_back = || async {
+        let back = volumes::Changes {
+            status: Some(volume.status.clone()),
+            previous_status: Some(None),
+            ..Default::default()
+        };
+        let _ = volumes::update_if(&state.db, &volume.id, &[vol_states::UPLOADING], &back).await;
+    };
+    // Cinder's _merge_volume_image_meta: the volume's image properties go to the new image
+    // (not the fields describing the old image's data).
+    let mut body = json!({
+        "name": req.image_name,
+        "disk_format": req.disk_format,
+        "container_format": req.container_format,
+    });
+    if let Some(v) = &req.visibility {
+        body["visibility"] = json!(v);
+    }
+    if let Some(p) = req.protected {
+        body["protected"] = json!(p);
+    }
+    let image_meta = metadata::get(&state.db, Table::VolumeImage, &volume.id).await?;
+    for (k, v) in &image_meta {
+        let reserved = matches!(
+            k.as_str(),
+            "image_id" | "image_name" | "checksum" | "size" | "disk_format" | "container_format" | "min_disk" | "min_ram"
+        ) || crate::image_service::CORE_ATTRIBUTES.contains(&k.as_str())
+            || k.starts_with("os_glance")
+            || k.starts_with("signature_verified");
+        if !reserved {
+            body[k] = json!(v);
+        }
+    }
+    if let Some(min_disk) = image_meta.get("min_disk").and_then(|v| v.parse::<i64>().ok()) {
+        body["min_disk"] = json!(min_disk);
+    }
+    if let Some(min_ram) = image_meta.get("min_ram").and_then(|v| v.parse::<i64>().ok()) {
+        body["min_ram"] = json!(min_ram);
+    }
+    let auth = ImageAuth {
+        token: ctx.token.clone(),
+        request_id: ctx.request_id.clone(),
+    };
+    let image = match state.images.create(&auth, &body).await {
+        Ok(i) => i,
+        Err(e) => {
+            roll_back().await;
+            return Err(match e {
+                ImageError::Unavailable(m) => {
+                    tracing::error!("Upload of volume {}: image service unavailable: {m}", volume.id);
+                    ApiError::bad_request("Image service unavailable: the image could not be created.")
+                }
+                other => ApiError::bad_request(other.to_string()),
+            });
+        }
+    };
+    let image_id = image["id"].as_str().unwrap_or_default().to_string();
+    let backend = volume.backend().unwrap_or_default().to_string();
+    let request = VolumeRequest::CopyVolumeToImage {
+        volume_id: volume.id.clone(),
+        image_id: image_id.clone(),
+        disk_format: req.disk_format.clone(),
+    };
+    if let Err(e) = rpc::cast_volume(state.bus.as_ref(), ctx.bus_context(), &backend, &request).await {
+        tracing::error!("Volume {}: the volume service of {backend} is unreachable ({e})", volume.id);
+        let _ = state.images.delete(&auth, &image_id).await;
+        roll_back().await;
+        return Err(ApiError::bad_request(format!(
+            "Invalid volume: the volume service of {backend} is unreachable"
+        )));
+    }
+    let volume_type = match crate::db::types::get(&state.db, &volume.volume_type_id).await? {
+        Some(t) => json!({
+            "id": t.id,
+            "name": t.name,
+            "description": t.description,
+            "is_public": t.is_public,
+            "extra_specs": t.extra_specs,
+            "qos_specs_id": t.qos_specs_id,
+            "created_at": crate::api::view::ts(t.created_at),
+            "updated_at": crate::api::view::ts(t.updated_at),
+            "deleted": false,
+            "deleted_at": null,
+        }),
+        None => Value::Null,
+    };
+    let mut response = json!({
+        "id": volume.id,
+        "updated_at": crate::api::view::ts(volume.updated_at),
+        "status": vol_states::UPLOADING,
+        "display_description": volume.display_description,
+        "size": volume.size,
+        "volume_type": volume_type,
+        "image_id": image_id,
+        "container_format": image["container_format"],
+        "disk_format": image["disk_format"],
+        "image_name": image["name"],
+    });
+    if let Some(p) = image.get("protected") {
+        response["protected"] = p.clone();
+    }
+    if let Some(v) = image.get("visibility") {
+        response["visibility"] = v.clone();
+    }
+    tracing::info!("Copy volume to image issued. volume {} image {image_id}", volume.id);
+    Ok(response)
 }

@@ -176,6 +176,13 @@ async fn every_endpoint_as_anonymous_other_project_and_reader() {
         ),
         (
             Method::POST,
+            format!("/v3/volumes/{vol}/action"),
+            Some(json!({"os-volume_upload_image": {"image_name": "i"}})),
+            NOT_FOUND,
+            FORBIDDEN,
+        ),
+        (
+            Method::POST,
             "/v3/volumes".into(),
             Some(json!({"volume": {"size": 1, "source_volid": vol}})),
             NOT_FOUND,

@@ -304,3 +304,124 @@ impl Cloud {
         crate::identity_support::subject(&t)
     }
 }
+
+impl Cloud {
+    /// A cloud whose volume service reaches a real image service and identity over HTTP on
+    /// 127.0.0.1 (ephemeral ports; the catalog's image endpoint is pointed at it), with
+    /// `tune` adjusting the configuration (backends). Answers the cloud and the image API's
+    /// base URL.
+    pub async fn with_images(tune: impl FnOnce(&mut Config)) -> (Cloud, String) {
+        let identity_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind identity");
+        let image_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind image");
+        let identity_port = identity_listener.local_addr().expect("identity address").port();
+        let image_port = image_listener.local_addr().expect("image address").port();
+        let cloud = Cloud::start_with(
+            |c| {
+                c.identity.port = identity_port;
+                c.image.port = image_port;
+                tune(c);
+            },
+            true,
+        )
+        .await;
+        let identity_router = cloud.identity.router.clone();
+        tokio::spawn(async move {
+            let _ = axum::serve(identity_listener, identity_router).await;
+        });
+        let limits: Arc<dyn monostack_auth::limits::LimitSource> =
+            Arc::new(monostack_identity::validator::LocalLimits::new(cloud.identity.identity.clone()));
+        let image = monostack_image::ImageService::open(cloud.identity.identity.config.clone(), Some(limits))
+            .await
+            .expect("open image");
+        let validator: monostack_auth::SharedValidator =
+            Arc::new(monostack_identity::validator::LocalValidator(cloud.identity.identity.clone()));
+        let router = monostack_common::server::with_common_layers(
+            monostack_image::api::router(image, validator, "http://127.0.0.1:5000/v3"),
+            monostack_common::FaultStyle::Image,
+            1 << 20,
+        );
+        tokio::spawn(async move {
+            let _ = axum::serve(image_listener, router).await;
+        });
+        let image_url = format!("http://127.0.0.1:{image_port}");
+        // The catalog the bootstrap wrote names the identity's configured port: point its
+        // image endpoints here.
+        let services = cloud.identity.call(Method::GET, "/v3/services?type=image", Some(&cloud.admin), None).await;
+        for s in services.body["services"].as_array().cloned().unwrap_or_default() {
+            let sid = s["id"].as_str().unwrap_or_default();
+            let eps = cloud
+                .identity
+                .call(Method::GET, &format!("/v3/endpoints?service_id={sid}"), Some(&cloud.admin), None)
+                .await;
+            for e in eps.body["endpoints"].as_array().cloned().unwrap_or_default() {
+                let eid = e["id"].as_str().unwrap_or_default();
+                let r = cloud
+                    .identity
+                    .call(
+                        Method::PATCH,
+                        &format!("/v3/endpoints/{eid}"),
+                        Some(&cloud.admin),
+                        Some(serde_json::json!({"endpoint": {"url": image_url}})),
+                    )
+                    .await;
+                assert_eq!(r.status, StatusCode::OK, "endpoint update: {}", r.body);
+            }
+        }
+        (cloud, image_url)
+    }
+
+    /// Creates an image (raw/bare unless `fields` say) as `token` and uploads `data`.
+    pub async fn image(&self, base: &str, token: &str, mut fields: Value, data: &[u8]) -> String {
+        for (k, v) in [("disk_format", "raw"), ("container_format", "bare")] {
+            if fields.get(k).is_none() {
+                fields[k] = Value::String(v.into());
+            }
+        }
+        let client = reqwest::Client::new();
+        let resp = client
+            .post(format!("{base}/v2/images"))
+            .header("x-auth-token", token)
+            .json(&fields)
+            .send()
+            .await
+            .expect("create image");
+        assert_eq!(resp.status().as_u16(), 201, "create image");
+        let body: Value = resp.json().await.expect("image body");
+        let id = body["id"].as_str().expect("image id").to_string();
+        let resp = client
+            .put(format!("{base}/v2/images/{id}/file"))
+            .header("x-auth-token", token)
+            .header("content-type", "application/octet-stream")
+            .body(data.to_vec())
+            .send()
+            .await
+            .expect("upload image");
+        assert!(resp.status().is_success(), "upload: {}", resp.status());
+        id
+    }
+
+    /// The image's record and data, as `token` sees them.
+    pub async fn image_data(&self, base: &str, token: &str, id: &str) -> (Value, Vec<u8>) {
+        let client = reqwest::Client::new();
+        let meta: Value = client
+            .get(format!("{base}/v2/images/{id}"))
+            .header("x-auth-token", token)
+            .send()
+            .await
+            .expect("show image")
+            .json()
+            .await
+            .expect("image json");
+        let data = client
+            .get(format!("{base}/v2/images/{id}/file"))
+            .header("x-auth-token", token)
+            .send()
+            .await
+            .expect("download image")
+            .bytes()
+            .await
+            .expect("image bytes")
+            .to_vec();
+        (meta, data)
+    }
+}
