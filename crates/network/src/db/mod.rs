@@ -16,6 +16,7 @@
 
 pub mod agents;
 pub mod floatingips;
+pub mod ip_ranges;
 pub mod networks;
 pub mod ports;
 pub mod routers;

@@ -165,24 +165,15 @@ pub async fn add_ip(
     Ok(())
 }
 
+/// Frees an address of a port (back to its subnet's availability ranges).
 pub async fn remove_ip(tx: &mut Tx, subnet_id: &str, ip: &str) -> NeutronResult<()> {
+    super::ip_ranges::release_all(tx, &[(subnet_id.to_string(), ip.to_string())]).await?;
     tx.exec(
         "DELETE FROM ipallocations WHERE subnet_id = ? AND ip_address = ?",
         &[Bind::Text(subnet_id), Bind::Text(ip)],
     )
     .await?;
     Ok(())
-}
-
-/// The addresses taken in a subnet.
-pub async fn used_ips(tx: &mut Tx, subnet_id: &str) -> NeutronResult<Vec<String>> {
-    let rows = tx
-        .fetch_all(
-            &tx.latest("SELECT ip_address FROM ipallocations WHERE subnet_id = ?"),
-            &[Bind::Text(subnet_id)],
-        )
-        .await?;
-    rows.iter().map(|r| r.s("ip_address")).collect()
 }
 
 /// The port holding an address of a subnet, if any.
@@ -206,8 +197,19 @@ pub async fn mac_in_use(tx: &mut Tx, network_id: &str, mac: &str) -> NeutronResu
         .is_some())
 }
 
+/// Deletes a port; its addresses go back to their subnets' availability ranges.
 pub async fn delete(tx: &mut Tx, id: &str) -> NeutronResult<()> {
     super::tags::remove_all(tx, "ports", id).await?;
+    let held: Vec<(String, String)> = tx
+        .fetch_all(
+            "SELECT subnet_id, ip_address FROM ipallocations WHERE port_id = ?",
+            &[Bind::Text(id)],
+        )
+        .await?
+        .iter()
+        .map(|r| Ok((r.s("subnet_id")?, r.s("ip_address")?)))
+        .collect::<NeutronResult<_>>()?;
+    super::ip_ranges::release_all(tx, &held).await?;
     tx.exec(
         "DELETE FROM ipallocations WHERE port_id = ?",
         &[Bind::Text(id)],

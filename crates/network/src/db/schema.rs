@@ -105,6 +105,14 @@ pub const MIGRATIONS: &[Migration] = &[Migration {
         "ALTER TABLE subnetpools ADD COLUMN address_scope_id VARCHAR(36)",
         "CREATE INDEX subnetpools_address_scope ON subnetpools (address_scope_id)",
     ],
+}, Migration {
+    version: 9,
+    name: "IPAM availability ranges (the free addresses of each subnet's pools)",
+    statements: &[
+        "CREATE TABLE ipam_availability_ranges (subnet_id VARCHAR(36) NOT NULL, first_ip VARCHAR(39) NOT NULL, last_ip VARCHAR(39) NOT NULL, PRIMARY KEY (subnet_id, first_ip))",
+        "CREATE UNIQUE INDEX ipam_availability_ranges_last ON ipam_availability_ranges (subnet_id, last_ip)",
+        "ALTER TABLE subnets ADD COLUMN ipam_ranges_ready BIGINT NOT NULL DEFAULT 0",
+    ],
 }];
 
 #[cfg(test)]

@@ -156,6 +156,11 @@ pub async fn save(tx: &mut Tx, s: &mut Subnet) -> NeutronResult<()> {
 
 pub async fn delete(tx: &mut Tx, id: &str) -> NeutronResult<()> {
     super::tags::remove_all(tx, "subnets", id).await?;
+    tx.exec(
+        "DELETE FROM ipam_availability_ranges WHERE subnet_id = ?",
+        &[Bind::Text(id)],
+    )
+    .await?;
     tx.exec("DELETE FROM subnets WHERE id = ?", &[Bind::Text(id)])
         .await?;
     Ok(())

@@ -258,6 +258,50 @@ pub fn first_free(pools: &[Range], used: &[u128]) -> Option<u128> {
     None
 }
 
+/// The free parts of `pools` once `used` (sorted ascending, duplicates allowed) are taken
+/// out, in address order: what the availability ranges of a subnet hold
+/// ([`crate::db::ip_ranges`]). Costs O(|pools| + |used|).
+pub fn free_ranges(pools: &[Range], used: &[u128]) -> Vec<Range> {
+    let mut sorted: Vec<Range> = pools.to_vec();
+    sorted.sort();
+    let mut out = Vec::new();
+    for pool in sorted {
+        let start = used.partition_point(|u| *u < pool.first);
+        // The next address of the pool not accounted for yet; None once past its end.
+        let mut next = Some(pool.first);
+        for u in used[start..].iter().take_while(|u| **u <= pool.last) {
+            let Some(n) = next else { break };
+            if *u > n {
+                out.push(Range {
+                    first: n,
+                    last: *u - 1,
+                });
+            }
+            if *u >= n {
+                next = u.checked_add(1).filter(|a| *a <= pool.last);
+            }
+        }
+        if let Some(n) = next {
+            out.push(Range {
+                first: n,
+                last: pool.last,
+            });
+        }
+    }
+    out
+}
+
+/// An address as text that sorts as the address does, whatever the database's collation:
+/// 39 decimal digits, zero-padded (u128::MAX has 39). The availability ranges are kept in it.
+pub fn sort_key(ip: u128) -> String {
+    format!("{ip:039}")
+}
+
+/// The address a [`sort_key`] stands for.
+pub fn from_sort_key(key: &str) -> Option<u128> {
+    key.parse().ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -373,5 +417,43 @@ mod tests {
             last: u128::MAX - 1,
         }];
         assert_eq!(first_free(&big, &[1, 2, 3]), Some(4));
+    }
+    #[test]
+    fn free_ranges_are_the_pools_without_the_used_addresses() {
+        let r = |first, last| Range { first, last };
+        let pools = [r(20, 21), r(10, 12)];
+        assert_eq!(free_ranges(&pools, &[]), vec![r(10, 12), r(20, 21)]);
+        assert_eq!(free_ranges(&pools, &[10, 11]), vec![r(12, 12), r(20, 21)]);
+        assert_eq!(
+            free_ranges(&pools, &[5, 11, 11, 21, 30]),
+            vec![r(10, 10), r(12, 12), r(20, 20)]
+        );
+        assert_eq!(free_ranges(&pools, &[10, 11, 12, 20, 21]), vec![]);
+        let all = [r(u128::MAX - 2, u128::MAX)];
+        assert_eq!(
+            free_ranges(&all, &[u128::MAX - 1]),
+            vec![r(u128::MAX - 2, u128::MAX - 2), r(u128::MAX, u128::MAX)]
+        );
+        assert_eq!(free_ranges(&all, &[u128::MAX]), vec![r(u128::MAX - 2, u128::MAX - 1)]);
+        // first_free agrees with the first free range.
+        for used in [vec![], vec![10], vec![10, 11, 12], vec![10, 11, 12, 20]] {
+            assert_eq!(
+                first_free(&[r(10, 12), r(20, 21)], &used),
+                free_ranges(&pools, &used).first().map(|x| x.first)
+            );
+        }
+    }
+
+    #[test]
+    fn sort_keys_sort_as_addresses() {
+        let keys: Vec<String> = [0u128, 9, 10, 255, 1 << 32, u128::MAX]
+            .iter()
+            .map(|a| sort_key(*a))
+            .collect();
+        let mut sorted = keys.clone();
+        sorted.sort();
+        assert_eq!(keys, sorted);
+        assert!(keys.iter().all(|k| k.len() == 39));
+        assert_eq!(from_sort_key(&sort_key(u128::MAX)), Some(u128::MAX));
     }
 }

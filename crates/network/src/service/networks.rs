@@ -314,6 +314,11 @@ pub async fn delete(
             crate::db::agents::unbind_all(tx, crate::db::agents::Binding::DhcpNetwork, id).await?;
             for s in &net.subnets {
                 tags::remove_all(tx, "subnets", s).await?;
+                tx.exec(
+                    "DELETE FROM ipam_availability_ranges WHERE subnet_id = ?",
+                    &[Bind::Text(s)],
+                )
+                .await?;
             }
             tx.exec(
                 "DELETE FROM subnets WHERE network_id = ?",

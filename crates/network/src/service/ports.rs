@@ -5,16 +5,16 @@
 //!
 //! Address allocation runs inside the port's write transaction after locking the row of
 //! every subnet it draws from (in id order, so two writers cannot deadlock): the next free
-//! address is then read under the lock, and the unique key on (subnet, address) stands
-//! behind it. Many ports created at once on one subnet get distinct addresses, then a clean
+//! address is then taken from the subnet's availability ranges ([`crate::db::ip_ranges`])
+//! under the lock, and the unique key on (subnet, address) stands behind it. Many ports created at once on one subnet get distinct addresses, then a clean
 //! 409 IpAddressGenerationFailure once the pools are exhausted.
 
 use crate::db::ports::{self, Port};
 use crate::db::security_groups as security_groups_db;
 use crate::db::subnets::{self, Subnet};
-use crate::db::{self, tags, Bind, Tx};
+use crate::db::{self, ip_ranges, tags, Bind, Tx};
 use crate::error::{NeutronError, NeutronResult};
-use crate::ipam::{self, Cidr, Range};
+use crate::ipam::{self, Cidr};
 use crate::rpc::{PORT_STATUS_DOWN, VIF_TYPE_BINDING_FAILED, VIF_TYPE_BRIDGE, VIF_TYPE_UNBOUND};
 use crate::service::security_groups;
 use crate::service::subnets::is_auto_address;
@@ -173,7 +173,12 @@ fn bind(host: &str, vnic_type: &str) -> (String, Value) {
 struct Allocator<'a> {
     network_id: &'a str,
     subnets: Vec<Subnet>,
+    /// Subnets locked for allocation in this transaction.
     locked: Vec<String>,
+    /// Subnets whose availability ranges were checked current in this transaction.
+    ranges_ready: Vec<String>,
+    /// Subnets whose ranges were rebuilt after looking exhausted.
+    rebuilt: Vec<String>,
 }
 
 impl Allocator<'_> {
@@ -193,34 +198,41 @@ impl Allocator<'_> {
         Ok(())
     }
 
-    /// The next free address of the subnet's pools, in order (the gateway never).
-    async fn next_free(&self, tx: &mut Tx, s: &Subnet) -> NeutronResult<Option<String>> {
-        let cidr = Cidr::parse(&s.cidr).map_err(NeutronError::internal)?;
-        let mut used: Vec<u128> = ports::used_ips(tx, &s.id)
-            .await?
-            .iter()
-            .filter_map(|t| ipam::parse_ip(t).map(|(_, a)| a))
-            .collect();
-        if let Some((_, g)) = s.gateway_ip.as_deref().and_then(ipam::parse_ip) {
-            used.push(g);
+    /// Makes the subnet's availability ranges current (under its lock, taken before).
+    async fn ensure_ranges(&mut self, tx: &mut Tx, s: &Subnet) -> NeutronResult<()> {
+        if self.ranges_ready.contains(&s.id) {
+            return Ok(());
         }
-        used.sort_unstable();
-        let pools: Vec<Range> = s
-            .allocation_pools
-            .iter()
-            .filter_map(|(a, b)| {
-                Some(Range {
-                    first: ipam::parse_ip(a)?.1,
-                    last: ipam::parse_ip(b)?.1,
-                })
-            })
-            .collect();
-        Ok(ipam::first_free(&pools, &used).map(|ip| cidr.format(ip)))
+        if !ip_ranges::ready(tx, &s.id).await? {
+            ip_ranges::rebuild(tx, &s.id).await?;
+        }
+        self.ranges_ready.push(s.id.clone());
+        Ok(())
+    }
+
+    /// Takes the next free address of the subnet's pools, in order (the gateway never), from
+    /// its availability ranges: a few indexed statements however full the subnet is. When
+    /// they look exhausted they are rebuilt once from the allocations, so an address freed
+    /// without them (by a bug or by hand) is not lost.
+    async fn next_free(&mut self, tx: &mut Tx, s: &Subnet) -> NeutronResult<Option<String>> {
+        let cidr = Cidr::parse(&s.cidr).map_err(NeutronError::internal)?;
+        self.ensure_ranges(tx, s).await?;
+        if let Some(ip) = ip_ranges::take_first(tx, &s.id).await? {
+            return Ok(Some(cidr.format(ip)));
+        }
+        if self.rebuilt.contains(&s.id) {
+            return Ok(None);
+        }
+        self.rebuilt.push(s.id.clone());
+        ip_ranges::rebuild(tx, &s.id).await?;
+        Ok(ip_ranges::take_first(tx, &s.id)
+            .await?
+            .map(|ip| cidr.format(ip)))
     }
 
     /// Takes `ip` on subnet `s` for the port: inside the subnet, not automatic, free.
     async fn take(
-        &self,
+        &mut self,
         tx: &mut Tx,
         port_id: &str,
         s: &Subnet,
@@ -247,13 +259,15 @@ impl Allocator<'_> {
         if ports::ip_holder(tx, &s.id, &canon).await?.is_some() {
             return Err(NeutronError::ip_in_use(self.network_id, &canon));
         }
+        self.ensure_ranges(tx, s).await?;
+        ip_ranges::take(tx, &s.id, addr).await?;
         ports::add_ip(tx, port_id, self.network_id, &s.id, &canon).await?;
         Ok(canon)
     }
 
     /// Allocates the next free address of `s`; None when its pools are full.
     async fn take_next(
-        &self,
+        &mut self,
         tx: &mut Tx,
         port_id: &str,
         s: &Subnet,
@@ -540,6 +554,8 @@ pub async fn create_in(
         network_id: &net.id,
         subnets,
         locked: Vec::new(),
+        ranges_ready: Vec::new(),
+        rebuilt: Vec::new(),
     };
     port.fixed_ips = alloc
         .allocate(tx, id, &mac, req.fixed_ips.as_deref(), &[])
@@ -649,7 +665,7 @@ pub async fn update(
             if let Some(list) = &req.fixed_ips {
                 let subnets = subnets::load(tx, Some("network_id = ?"), &[Bind::Text(&p.network_id)]).await?;
                 let network_id = p.network_id.clone();
-                let mut alloc = Allocator { network_id: &network_id, subnets, locked: Vec::new() };
+                let mut alloc = Allocator { network_id: &network_id, subnets, locked: Vec::new(), ranges_ready: Vec::new(), rebuilt: Vec::new() };
                 let keep = p.fixed_ips.clone();
                 p.fixed_ips = alloc.allocate(tx, id, &p.mac_address, Some(list), &keep).await?;
             }

@@ -437,12 +437,17 @@ pub async fn update(
                 }
                 s.gateway_ip = gateway.map(|g| cidr.format(g));
             }
-            if req.allocation_pools.is_some() || gateway_changed {
+            let pools_changed = req.allocation_pools.is_some() || gateway_changed;
+            if pools_changed {
                 let requested = req.allocation_pools.clone().unwrap_or_else(|| s.allocation_pools.clone());
                 let pools = resolve_pools(&cidr, gateway, Some(&requested))?;
                 s.allocation_pools = pool_texts(&cidr, &pools);
             }
             subnets::save(tx, &mut s).await?;
+            if pools_changed {
+                // The next allocation rebuilds the free ranges from the new pools.
+                crate::db::ip_ranges::invalidate(tx, id).await?;
+            }
             Ok(s)
         })
     })

@@ -755,3 +755,114 @@ async fn network_ip_availabilities_count_pools_and_allocations() {
         StatusCode::FORBIDDEN
     );
 }
+
+/// The availability ranges behind allocation: pools in order, requested addresses split
+/// them, freed addresses come back (first free first), outside-pool addresses stay out,
+/// a pool change or lost ranges are rebuilt from the allocations.
+async fn availability_ranges_on(c: &Cloud) {
+    let a = c.admin.clone();
+    let net = network(c, &a, json!({})).await;
+    let r = subnet(
+        c,
+        &a,
+        json!({"network_id": net, "ip_version": 4, "cidr": "10.2.0.0/28",
+               "allocation_pools": [{"start": "10.2.0.9", "end": "10.2.0.11"},
+                                    {"start": "10.2.0.2", "end": "10.2.0.5"}]}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let sub = r.body["subnet"]["id"].as_str().expect("id").to_string();
+    let (a, net) = (&a, &net);
+    let auto = || async move { port(c, a, json!({"network_id": net})).await };
+    let fixed = |ip: &'static str| async move {
+        port(c, a, json!({"network_id": net, "fixed_ips": [{"ip_address": ip}]})).await
+    };
+    let id = |r: &crate::Resp| r.body["port"]["id"].as_str().expect("id").to_string();
+    let delete = |pid: String| async move {
+        let d = c.call(Method::DELETE, &format!("/v2.0/ports/{pid}"), None).await;
+        assert_eq!(d.status, StatusCode::NO_CONTENT, "{}", d.body);
+    };
+    let r3 = fixed("10.2.0.3").await;
+    assert_eq!(ips(&r3), vec!["10.2.0.3"], "{}", r3.body);
+    let outside = fixed("10.2.0.13").await;
+    assert_eq!(ips(&outside), vec!["10.2.0.13"], "{}", outside.body);
+    let mut got = Vec::new();
+    let mut ports = Vec::new();
+    for _ in 0..4 {
+        let r = auto().await;
+        got.extend(ips(&r));
+        ports.push(id(&r));
+    }
+    assert_eq!(got, vec!["10.2.0.2", "10.2.0.4", "10.2.0.5", "10.2.0.9"]);
+    assert_eq!(fixed("10.2.0.4").await.kind(), "IpAddressInUse");
+    // Freed: back first; outside the pools: never handed out automatically.
+    delete(ports[1].clone()).await;
+    delete(id(&outside)).await;
+    assert_eq!(ips(&auto().await), vec!["10.2.0.4"]);
+    // A port moving to a requested address frees the old one.
+    let moved = c
+        .call(
+            Method::PUT,
+            &format!("/v2.0/ports/{}", ports[0]),
+            Some(json!({"port": {"fixed_ips": [{"ip_address": "10.2.0.11"}]}})),
+        )
+        .await;
+    assert_eq!(moved.status, StatusCode::OK, "{}", moved.body);
+    assert_eq!(ips(&auto().await), vec!["10.2.0.2"]);
+    assert_eq!(ips(&auto().await), vec!["10.2.0.10"]);
+    let full = auto().await;
+    assert_eq!(full.status, StatusCode::CONFLICT, "{}", full.body);
+    assert_eq!(full.kind(), "IpAddressGenerationFailure");
+    // A wider pool: the ranges are rebuilt from the allocations.
+    let u = c
+        .call(
+            Method::PUT,
+            &format!("/v2.0/subnets/{sub}"),
+            Some(json!({"subnet": {"allocation_pools": [{"start": "10.2.0.2", "end": "10.2.0.14"}]}})),
+        )
+        .await;
+    assert_eq!(u.status, StatusCode::OK, "{}", u.body);
+    assert_eq!(ips(&auto().await), vec!["10.2.0.6"]);
+    // Ranges lost (a subnet from before them, or a release that missed them): rebuilt.
+    let mut tx = monostack_network::db::read(&c.network.db).await.expect("tx");
+    let ranges = monostack_network::db::ip_ranges::list(&mut tx, &sub).await.expect("ranges");
+    drop(tx);
+    let ip = |t: &str| monostack_network::ipam::parse_ip(t).expect("ip").1;
+    assert_eq!(
+        ranges
+            .iter()
+            .map(|r| (r.first, r.last))
+            .collect::<Vec<_>>(),
+        vec![(ip("10.2.0.7"), ip("10.2.0.8")), (ip("10.2.0.12"), ip("10.2.0.14"))]
+    );
+    monostack_network::db::write(&c.network.db, |tx, _| {
+        let sub = sub.clone();
+        Box::pin(async move {
+            tx.exec("DELETE FROM ipam_availability_ranges WHERE subnet_id = ?", &[monostack_network::db::Bind::Text(&sub)]).await?;
+            Ok(())
+        })
+    })
+    .await
+    .expect("drop ranges");
+    assert_eq!(ips(&auto().await), vec!["10.2.0.7"], "rebuilt once they look exhausted");
+    monostack_network::db::write(&c.network.db, |tx, _| {
+        let sub = sub.clone();
+        Box::pin(async move {
+            monostack_network::db::ip_ranges::invalidate(tx, &sub).await
+        })
+    })
+    .await
+    .expect("invalidate");
+    assert_eq!(ips(&auto().await), vec!["10.2.0.8"], "rebuilt when not current");
+    assert_eq!(ips(&auto().await), vec!["10.2.0.12"]);
+}
+
+#[tokio::test]
+async fn availability_ranges_follow_pools_requests_and_releases() {
+    let c = Cloud::start().await;
+    availability_ranges_on(&c).await;
+    for url in servers() {
+        let c = Cloud::start_with(Some(url), |_| {}).await;
+        availability_ranges_on(&c).await;
+    }
+}
