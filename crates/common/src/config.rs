@@ -537,6 +537,11 @@ section! {
         /// Tell compute when a server's port is deleted or its addresses or floating IPs change
         /// (network-vif-deleted, network-changed; Neutron's notify_nova_on_port_data_changes).
         notify_nova_on_port_data_changes: bool = true,
+        /// All-in-one only: run a stand-in for the L3 agent until the Linux data plane exists.
+        /// It registers as an L3 agent of this host and, through the agents' RPC calls,
+        /// reports router gateway and interface ports up (ACTIVE) without building anything
+        /// (no qrouter- namespace, no SNAT); see crates/network/src/simulated_l3_agent.rs.
+        simulated_l3_agent: bool = true,
     }
 }
 

@@ -70,6 +70,14 @@ async fn run(config: Arc<Config>, with_compute_agents: bool) -> anyhow::Result<(
     let placement_client: Arc<dyn monostack_placement::client::PlacementClient> = Arc::new(monostack_placement::client::LocalPlacement(placement));
     let conductor = monostack_conductor::Conductor::start(compute.clone(), placement_client, bus.clone()).await?;
     let agents = if with_compute_agents { start_compute_agents(&config, bus.clone()).await? } else { Vec::new() };
+    // Until the Linux data plane exists, a stand-in L3 agent reports router ports up
+    // ([network] simulated_l3_agent), as the fake virt driver does for servers' ports.
+    let l3_agent = if with_compute_agents && config.network.simulated_l3_agent {
+        let host = monostack_conductor::host_name(&config);
+        Some(monostack_network::simulated_l3_agent::start(bus.clone(), &host, &config.network.availability_zone).await?)
+    } else {
+        None
+    };
     let identity_api = monostack_identity::api::router(identity.clone());
     let identity_task = serve_api(&config, "identity", config.identity.port, identity_api, FaultStyle::Identity, shutdown.clone()).await?;
     tracing::info!(
@@ -85,6 +93,9 @@ async fn run(config: Arc<Config>, with_compute_agents: bool) -> anyhow::Result<(
     volume_task.await??;
     for agent in &agents {
         agent.stop();
+    }
+    if let Some(l3) = &l3_agent {
+        l3.stop();
     }
     conductor.stop();
     for manager in &volume_managers {

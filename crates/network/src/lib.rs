@@ -12,11 +12,13 @@ pub mod api;
 pub mod db;
 pub mod error;
 pub mod ipam;
+pub mod l3_notifier;
 pub mod ml2;
 pub mod nova_notifier;
 pub mod policy_defaults;
 pub mod rpc;
 pub mod service;
+pub mod simulated_l3_agent;
 
 use monostack_auth::policy::Enforcer;
 use monostack_common::config::Config;
@@ -33,6 +35,8 @@ pub struct NetworkService {
     pub rule_names: std::collections::HashSet<String>,
     /// Port events for compute (`os-server-external-events`).
     pub nova: nova_notifier::NovaNotifier,
+    /// Router events for the L3 agents (`routers_updated`…).
+    pub l3_agents: l3_notifier::L3AgentNotifier,
 }
 
 impl NetworkService {
@@ -64,6 +68,7 @@ impl NetworkService {
             ml2,
             rule_names,
             nova: nova_notifier::NovaNotifier::from_config(&config_for_nova),
+            l3_agents: l3_notifier::L3AgentNotifier::default(),
         }))
     }
 }

@@ -150,6 +150,7 @@ pub async fn serve_l3_plugin(
     server: &str,
 ) -> anyhow::Result<tokio::task::JoinHandle<()>> {
     let listener = bus.listen(TOPIC_L3_PLUGIN, server).await?;
+    svc.l3_agents.connect(bus.clone());
     Ok(monostack_bus::serve(listener, move |msg: Message| {
         let svc = svc.clone();
         async move {
@@ -228,16 +229,30 @@ async fn schedulable(tx: &mut Tx, kind: Binding, agent_id: &str) -> NeutronResul
     }
 }
 
-/// Schedules a network to a DHCP agent or a router to an L3 agent by hand.
+/// The hosts of the L3 agents hosting a router (where its notifications go).
+pub async fn l3_hosts(tx: &mut Tx, router_id: &str) -> NeutronResult<Vec<String>> {
+    let mut hosts = Vec::new();
+    for id in agents::agents_of(tx, Binding::L3Router, router_id).await? {
+        if let Some(a) = agents::get(tx, &id).await? {
+            if !hosts.contains(&a.host) {
+                hosts.push(a.host);
+            }
+        }
+    }
+    Ok(hosts)
+}
+
+/// Schedules a network to a DHCP agent or a router to an L3 agent by hand (the L3 agent
+/// hears `router_added_to_agent`).
 pub async fn schedule(
     svc: &NetworkService,
     kind: Binding,
     agent_id: &str,
     resource_id: &str,
 ) -> NeutronResult<()> {
-    db::write(&svc.db, |tx, _| {
+    let host = db::write(&svc.db, |tx, _| {
         Box::pin(async move {
-            schedulable(tx, kind, agent_id).await?;
+            let agent = schedulable(tx, kind, agent_id).await?;
             let bound = agents::agents_of(tx, kind, resource_id).await?;
             match kind {
                 Binding::DhcpNetwork => {
@@ -252,7 +267,7 @@ pub async fn schedule(
                 Binding::L3Router => {
                     crate::db::routers::must_get(tx, resource_id).await?;
                     if bound.iter().any(|a| a == agent_id) {
-                        return Ok(());
+                        return Ok(None);
                     }
                     // A legacy router lives on one L3 agent.
                     if let Some(other) = bound.first() {
@@ -263,24 +278,34 @@ pub async fn schedule(
                     }
                 }
             }
-            agents::bind(tx, kind, resource_id, agent_id).await
+            agents::bind(tx, kind, resource_id, agent_id).await?;
+            Ok(Some(agent.host))
         })
     })
-    .await
+    .await?;
+    if let (Binding::L3Router, Some(host)) = (kind, host) {
+        svc.l3_agents.cast(
+            vec![host],
+            "router_added_to_agent",
+            serde_json::json!({"payload": [resource_id]}),
+        );
+    }
+    Ok(())
 }
 
-/// Removes a network from a DHCP agent or a router from an L3 agent (409 when not there).
+/// Removes a network from a DHCP agent or a router from an L3 agent (409 when not there;
+/// the L3 agent hears `router_removed_from_agent`).
 pub async fn unschedule(
     svc: &NetworkService,
     kind: Binding,
     agent_id: &str,
     resource_id: &str,
 ) -> NeutronResult<()> {
-    db::write(&svc.db, |tx, _| {
+    let host = db::write(&svc.db, |tx, _| {
         Box::pin(async move {
-            agents::must_get(tx, agent_id).await?;
+            let agent = agents::must_get(tx, agent_id).await?;
             if agents::unbind(tx, kind, resource_id, agent_id).await? {
-                return Ok(());
+                return Ok(agent.host);
             }
             Err(match kind {
                 Binding::DhcpNetwork => NeutronError::conflict(
@@ -296,7 +321,15 @@ pub async fn unschedule(
             })
         })
     })
-    .await
+    .await?;
+    if kind == Binding::L3Router {
+        svc.l3_agents.cast(
+            vec![host],
+            "router_removed_from_agent",
+            serde_json::json!({"payload": {"router_id": resource_id}}),
+        );
+    }
+    Ok(())
 }
 
 /// Binds a new router to the alive, enabled L3 agent hosting the fewest routers (none when

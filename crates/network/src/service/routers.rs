@@ -16,6 +16,7 @@ use crate::ipam::{self, Cidr};
 use crate::rpc::{
     FixedIp, FloatingIpInfo, Route, RouterInfo, RouterPortInfo, SubnetInfo, SyncRouters,
 };
+use crate::service::agents::l3_hosts;
 use crate::service::ports::{create_in as create_port, FixedIpRequest, PortCreate};
 use crate::NetworkService;
 use serde_json::json;
@@ -308,7 +309,7 @@ async fn validate_routes(
 
 pub async fn create(svc: &NetworkService, req: RouterCreate) -> NeutronResult<Router> {
     let id = uuid::Uuid::new_v4().to_string();
-    db::write(&svc.db, |tx, _| {
+    let (router, hosts) = db::write(&svc.db, |tx, _| {
         let req = &req;
         let id = id.clone();
         Box::pin(async move {
@@ -337,10 +338,12 @@ pub async fn create(svc: &NetworkService, req: RouterCreate) -> NeutronResult<Ro
             if !req.tags.is_empty() {
                 tags::replace(tx, "routers", &id, &req.tags).await?;
             }
-            routers::must_get(tx, &id).await
+            Ok((routers::must_get(tx, &id).await?, l3_hosts(tx, &id).await?))
         })
     })
-    .await
+    .await?;
+    svc.l3_agents.routers_updated(hosts, &id);
+    Ok(router)
 }
 
 pub async fn update(
@@ -349,7 +352,7 @@ pub async fn update(
     req: RouterUpdate,
     check: Check<'_>,
 ) -> NeutronResult<Router> {
-    db::write(&svc.db, |tx, _| {
+    let (router, hosts) = db::write(&svc.db, |tx, _| {
         let req = &req;
         Box::pin(async move {
             routers::lock(tx, id).await?;
@@ -372,10 +375,12 @@ pub async fn update(
                 r.routes = routes.clone();
             }
             routers::save(tx, &mut r).await?;
-            routers::must_get(tx, id).await
+            Ok((routers::must_get(tx, id).await?, l3_hosts(tx, id).await?))
         })
     })
-    .await
+    .await?;
+    svc.l3_agents.routers_updated(hosts, id);
+    Ok(router)
 }
 
 /// `add_extraroutes` (`add` true) and `remove_extraroutes`: routes added to or taken from the
@@ -387,7 +392,7 @@ pub async fn change_routes(
     add: bool,
     check: Check<'_>,
 ) -> NeutronResult<Router> {
-    db::write(&svc.db, |tx, _| {
+    let (router, hosts) = db::write(&svc.db, |tx, _| {
         let routes = &routes;
         Box::pin(async move {
             routers::lock(tx, id).await?;
@@ -406,15 +411,17 @@ pub async fn change_routes(
             }
             r.routes = next;
             routers::save(tx, &mut r).await?;
-            routers::must_get(tx, id).await
+            Ok((routers::must_get(tx, id).await?, l3_hosts(tx, id).await?))
         })
     })
-    .await
+    .await?;
+    svc.l3_agents.routers_updated(hosts, id);
+    Ok(router)
 }
 
 /// Deletes a router without interfaces (409 RouterInUse), with its gateway port.
 pub async fn delete(svc: &NetworkService, id: &str, check: Check<'_>) -> NeutronResult<()> {
-    db::write(&svc.db, |tx, _| {
+    let hosts = db::write(&svc.db, |tx, _| {
         Box::pin(async move {
             routers::lock(tx, id).await?;
             let mut r = routers::must_get(tx, id).await?;
@@ -426,11 +433,16 @@ pub async fn delete(svc: &NetworkService, id: &str, check: Check<'_>) -> Neutron
                 ));
             }
             set_gateway(svc, tx, &mut r, None).await?;
+            let hosts = l3_hosts(tx, id).await?;
             crate::db::agents::unbind_all(tx, crate::db::agents::Binding::L3Router, id).await?;
-            routers::delete(tx, id).await
+            routers::delete(tx, id).await?;
+            Ok(hosts)
         })
     })
-    .await
+    .await?;
+    svc.l3_agents
+        .cast(hosts, "router_deleted", json!({"router_id": id}));
+    Ok(())
 }
 
 fn info(r: &Router, p: &Port) -> InterfaceInfo {
@@ -456,7 +468,7 @@ pub async fn add_interface(
     which: Interface,
     check: Check<'_>,
 ) -> NeutronResult<InterfaceInfo> {
-    db::write(&svc.db, |tx, _| {
+    let (info, hosts) = db::write(&svc.db, |tx, _| {
         let which = &which;
         Box::pin(async move {
             routers::lock(tx, id).await?;
@@ -515,10 +527,12 @@ pub async fn add_interface(
                 }
             };
             routers::save(tx, &mut r).await?;
-            Ok(info(&r, &port))
+            Ok((info(&r, &port), l3_hosts(tx, id).await?))
         })
     })
-    .await
+    .await?;
+    svc.l3_agents.routers_updated(hosts, id);
+    Ok(info)
 }
 
 /// Detaches an interface named by port (and, optionally, a subnet it must hold) or by subnet;
@@ -530,7 +544,7 @@ pub async fn remove_interface(
     subnet_id: Option<String>,
     check: Check<'_>,
 ) -> NeutronResult<InterfaceInfo> {
-    db::write(&svc.db, |tx, _| {
+    let (info, hosts) = db::write(&svc.db, |tx, _| {
         let (port_id, subnet_id) = (&port_id, &subnet_id);
         Box::pin(async move {
             routers::lock(tx, id).await?;
@@ -600,10 +614,12 @@ pub async fn remove_interface(
             }
             ports::delete(tx, &port.id).await?;
             routers::save(tx, &mut r).await?;
-            Ok(info(&r, &port))
+            Ok((info(&r, &port), l3_hosts(tx, id).await?))
         })
     })
-    .await
+    .await?;
+    svc.l3_agents.routers_updated(hosts, id);
+    Ok(info)
 }
 
 /// The gateway port's fixed IPs of each router that has one, for views.
@@ -653,17 +669,70 @@ async fn port_info(tx: &mut Tx, p: &Port) -> NeutronResult<RouterPortInfo> {
 }
 
 /// `sync_routers`: the routers scheduled to the L3 agent of `req.host` (none when no such
-/// agent is registered), with their ports, routes and associated floating IPs.
+/// agent is registered), with their ports, routes and associated floating IPs. As in
+/// Neutron's L3 RPC callback, a full sync (no `router_ids`) first schedules the routers no
+/// agent hosts to an enabled agent (`auto_schedule_routers`), and the router ports not bound
+/// to the agent's host are bound to it (`_ensure_host_set_on_ports`): that host's L2 agent
+/// then reports them up.
 pub async fn sync_routers(
     svc: &NetworkService,
     req: &SyncRouters,
 ) -> NeutronResult<Vec<RouterInfo>> {
-    let mut tx = db::read(&svc.db).await?;
-    let Some(agent) = agents::by_type_host(&mut tx, AGENT_TYPE_L3, &req.host).await? else {
+    let agent = {
+        let mut tx = db::read(&svc.db).await?;
+        agents::by_type_host(&mut tx, AGENT_TYPE_L3, &req.host).await?
+    };
+    let Some(agent) = agent else {
         return Ok(Vec::new());
     };
+    if req.router_ids.is_none() && agent.admin_state_up {
+        schedule_unhosted_routers(svc, &agent.id).await?;
+    }
+    let (out, unbound) = read_routers(svc, &agent.id, req).await?;
+    for port_id in unbound {
+        let bind = crate::service::ports::PortUpdate {
+            binding_host_id: Some(req.host.clone()),
+            ..Default::default()
+        };
+        match crate::service::ports::update(svc, &port_id, bind, &|_| Ok(())).await {
+            Ok(_) => {}
+            Err(e) if e.status == http::StatusCode::NOT_FOUND => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(out)
+}
+
+/// Binds the routers no L3 agent hosts to the agent `agent_id`.
+async fn schedule_unhosted_routers(svc: &NetworkService, agent_id: &str) -> NeutronResult<()> {
+    db::write(&svc.db, |tx, _| {
+        Box::pin(async move {
+            let rows = tx
+                .fetch_all(
+                    "SELECT r.id AS id FROM routers r LEFT JOIN router_l3_agent_bindings b ON b.router_id = r.id WHERE b.router_id IS NULL ORDER BY r.id",
+                    &[],
+                )
+                .await?;
+            for row in rows {
+                agents::bind(tx, Binding::L3Router, &row.s("id")?, agent_id).await?;
+            }
+            Ok(())
+        })
+    })
+    .await
+}
+
+/// The routers of the agent `agent_id` that `req` asks for, and the ids of their ports not
+/// bound to `req.host`.
+async fn read_routers(
+    svc: &NetworkService,
+    agent_id: &str,
+    req: &SyncRouters,
+) -> NeutronResult<(Vec<RouterInfo>, Vec<String>)> {
+    let mut tx = db::read(&svc.db).await?;
     let mut out = Vec::new();
-    for id in agents::resources_of(&mut tx, Binding::L3Router, &agent.id).await? {
+    let mut unbound = Vec::new();
+    for id in agents::resources_of(&mut tx, Binding::L3Router, agent_id).await? {
         if req
             .router_ids
             .as_ref()
@@ -676,7 +745,12 @@ pub async fn sync_routers(
         };
         let gw_port = match &r.gw_port_id {
             Some(pid) => match ports::get(&mut tx, pid).await? {
-                Some(p) => Some(port_info(&mut tx, &p).await?),
+                Some(p) => {
+                    if p.binding_host_id != req.host {
+                        unbound.push(p.id.clone());
+                    }
+                    Some(port_info(&mut tx, &p).await?)
+                }
                 None => None,
             },
             None => None,
@@ -684,6 +758,9 @@ pub async fn sync_routers(
         let mut interfaces = Vec::new();
         for pid in routers::interface_ports(&mut tx, &id).await? {
             if let Some(p) = ports::get(&mut tx, &pid).await? {
+                if p.binding_host_id != req.host {
+                    unbound.push(p.id.clone());
+                }
                 interfaces.push(port_info(&mut tx, &p).await?);
             }
         }
@@ -720,5 +797,5 @@ pub async fn sync_routers(
             floating_ips,
         });
     }
-    Ok(out)
+    Ok((out, unbound))
 }

@@ -524,3 +524,84 @@ async fn l3_agents_sync_their_routers_over_the_bus() {
     assert!(bad.is_err());
     consumer.abort();
 }
+
+/// The router ports of `router` (admin view), by id: (status, binding:host_id).
+async fn router_ports(c: &Cloud, router: &str) -> Vec<(String, String, String)> {
+    let r = c.get(&format!("/v2.0/ports?device_id={router}")).await;
+    r.body["ports"]
+        .as_array()
+        .expect("ports")
+        .iter()
+        .map(|p| {
+            (
+                p["device_owner"].as_str().unwrap_or("").to_string(),
+                p["status"].as_str().unwrap_or("").to_string(),
+                p["binding:host_id"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect()
+}
+
+/// Waits (up to 10 s) until every port of `router` is ACTIVE; returns them.
+async fn all_active(c: &Cloud, router: &str, count: usize) -> Vec<(String, String, String)> {
+    for _ in 0..200 {
+        let ports = router_ports(c, router).await;
+        if ports.len() == count && ports.iter().all(|(_, s, _)| s == "ACTIVE") {
+            return ports;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("router ports not ACTIVE: {:?}", router_ports(c, router).await);
+}
+
+#[tokio::test]
+async fn the_simulated_l3_agent_reports_router_ports_up() {
+    let c = Cloud::start().await;
+    let (_, alice) = c.member("alice").await;
+    let bus: std::sync::Arc<dyn monostack_bus::Bus> =
+        std::sync::Arc::new(monostack_bus::InProcessBus::new());
+    let svc = c.network.clone();
+    use monostack_network::service::agents::{serve_l3_plugin, serve_plugin, serve_reports};
+    let servers = vec![
+        serve_reports(svc.clone(), bus.clone(), "neutron-server").await.expect("serve"),
+        serve_l3_plugin(svc.clone(), bus.clone(), "neutron-server").await.expect("serve"),
+        serve_plugin(svc.clone(), bus.clone(), "neutron-server").await.expect("serve"),
+    ];
+    // A router made before the agent exists is picked up by its first (full) sync.
+    let (ext, _) = crate::routers::external(&c, "10.10.10.0/24").await;
+    let early = router(&c, &alice, json!({"external_gateway_info": {"network_id": ext}})).await;
+    let early = early.body["router"]["id"].as_str().expect("id").to_string();
+    let agent = monostack_network::simulated_l3_agent::start(bus.clone(), "aio", "nova")
+        .await
+        .expect("start");
+    let listed = c.get("/v2.0/agents?agent_type=L3%20agent").await;
+    let a = &listed.body["agents"][0];
+    assert_eq!((a["host"].clone(), a["alive"].clone()), (json!("aio"), json!(true)), "{}", listed.body);
+    assert_eq!(a["configurations"]["simulated"], true);
+    let gw = all_active(&c, &early, 1).await;
+    assert_eq!(gw[0].0, "network:router_gateway");
+    assert_eq!(gw[0].2, "aio", "bound to the agent's host by sync_routers");
+
+    let (_, sub) = crate::routers::project_net(&c, &alice, "172.16.101.0/24").await;
+    let r = router(&c, &alice, json!({"external_gateway_info": {"network_id": ext}})).await;
+    let rid = r.body["router"]["id"].as_str().expect("id").to_string();
+    let hosting = c.get(&format!("/v2.0/routers/{rid}/l3-agents")).await;
+    assert_eq!(hosting.body["agents"][0]["host"], "aio", "{}", hosting.body);
+    let add = crate::routers::interface(&c, &alice, &rid, "add", json!({"subnet_id": sub})).await;
+    assert_eq!(add.status, StatusCode::OK, "{}", add.body);
+    let ports = all_active(&c, &rid, 2).await;
+    assert!(ports.iter().any(|(o, _, _)| o == "network:router_interface"), "{ports:?}");
+    // Removing the interface (the agent hears routers_updated and reports it down) and
+    // deleting the router leave nothing behind.
+    let rm = crate::routers::interface(&c, &alice, &rid, "remove", json!({"subnet_id": sub})).await;
+    assert_eq!(rm.status, StatusCode::OK, "{}", rm.body);
+    assert_eq!(router_ports(&c, &rid).await.len(), 1);
+    for id in [&rid, &early] {
+        let d = c.call_as(&alice, Method::DELETE, &format!("/v2.0/routers/{id}"), None).await;
+        assert_eq!(d.status, StatusCode::NO_CONTENT, "{}", d.body);
+    }
+    agent.stop();
+    for s in servers {
+        s.abort();
+    }
+}
