@@ -18,6 +18,7 @@ pub mod quota;
 pub mod request_spec;
 pub mod rpc;
 pub mod states;
+pub mod volume_client;
 
 pub use default_flavors::seed_default_flavors;
 
@@ -43,6 +44,8 @@ pub struct ComputeService {
     /// The networking service (`[network] port`), asked with the caller's token, and with the
     /// `nova` service user's for port bindings.
     pub network: Arc<dyn network_client::NetworkApi>,
+    /// The block storage service (`[volume] port`), asked with the caller's token.
+    pub volume: Arc<dyn volume_client::VolumeApi>,
 }
 
 impl ComputeService {
@@ -57,7 +60,8 @@ impl ComputeService {
         let policy = Enforcer::new(policy_defaults::DEFAULT_RULES).with_overrides_file(&policy_file)?;
         let public_url = format!("http://{}:{}", config.public_host(), config.compute.port);
         let network: Arc<dyn network_client::NetworkApi> = Arc::new(network_client::HttpNetworkApi::from_config(&config)?);
-        let service = Arc::new(ComputeService { config, db, policy, public_url, bus, quota_locks: quota::QuotaLocks::default(), images, network });
+        let volume: Arc<dyn volume_client::VolumeApi> = Arc::new(volume_client::HttpVolumeApi::from_config(&config)?);
+        let service = Arc::new(ComputeService { config, db, policy, public_url, bus, quota_locks: quota::QuotaLocks::default(), images, network, volume });
         seed_default_flavors(&service).await?;
         Ok(service)
     }

@@ -83,6 +83,12 @@ pub const DEFAULT_RULES: &[(&str, &str)] = &[
     ("os_compute_api:os-security-groups:rule:delete", "rule:project_member_or_admin"),
     ("os_compute_api:os-security-groups:list", "rule:project_reader_or_admin"),
     // Interfaces (os-interface) and the networks proxy.
+    ("os_compute_api:os-volumes-attachments:index", "rule:project_reader_or_admin"),
+    ("os_compute_api:os-volumes-attachments:show", "rule:project_reader_or_admin"),
+    ("os_compute_api:os-volumes-attachments:create", "rule:project_member_or_admin"),
+    ("os_compute_api:os-volumes-attachments:update", "rule:project_member_or_admin"),
+    ("os_compute_api:os-volumes-attachments:swap", "rule:context_is_admin"),
+    ("os_compute_api:os-volumes-attachments:delete", "rule:project_member_or_admin"),
     ("os_compute_api:os-attach-interfaces:list", "rule:project_reader_or_admin"),
     ("os_compute_api:os-attach-interfaces:show", "rule:project_reader_or_admin"),
     ("os_compute_api:os-attach-interfaces:create", "rule:project_member_or_admin"),

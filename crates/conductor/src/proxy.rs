@@ -104,6 +104,11 @@ impl Conductor {
             }
             ConductorRequest::InfoCacheSet(r) => answer(info_caches::set(db, &r.uuid, &r.network_info).await.map_err(internal)?),
             ConductorRequest::BlockDeviceMappings(r) => answer(block_device_mappings::list(db, &r.uuid).await.map_err(internal)?),
+            ConductorRequest::BlockDeviceMappingSave(b) => answer(block_device_mappings::save(db, &b).await.map_err(internal)?),
+            ConductorRequest::BlockDeviceMappingDestroy(r) => {
+                block_device_mappings::destroy(db, &r.uuid).await.map_err(internal)?;
+                answer(Value::Null)
+            }
             ConductorRequest::ProviderSync(r) => self.provider_sync(&r).await.map_err(placement_failure).and_then(|()| answer(Value::Null)),
             ConductorRequest::AllocationsDelete(r) => {
                 allocations::release(self.placement.as_ref(), &r.consumer_uuid).await.map_err(placement_failure)?;

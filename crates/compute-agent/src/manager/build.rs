@@ -86,13 +86,14 @@ impl ComputeManager {
         self.save(ctx, uuid, claimed, Some(&[None])).await?;
         let network_info = self.allocate_network(ctx, instance, &t.build.requested_networks, &t.build.security_groups).await?;
         self.save(ctx, uuid, vec![InstanceField::TaskState(Some(task::BLOCK_DEVICE_MAPPING.into()))], Some(&[Some(task::NETWORKING)])).await?;
+        let bdms = self.prep_block_device(ctx, instance, guest).await?;
         self.save(ctx, uuid, vec![InstanceField::TaskState(Some(task::SPAWNING.into()))], Some(&[Some(task::BLOCK_DEVICE_MAPPING)])).await?;
         let request = SpawnRequest {
             image_meta: image_meta(instance, t.build.image_id.as_deref()),
             injected_files: injected_files(&t.build.injected_files),
             admin_password: t.build.admin_password.clone().map(AdminPassword),
             network_info,
-            block_device_info: BlockDeviceInfo { root_device_name: Some("/dev/vda".into()), ..BlockDeviceInfo::default() },
+            block_device_info: super::volumes::block_device_info(&bdms, None),
             power_on: true,
         };
         let tag = instance.tag();
@@ -127,6 +128,9 @@ impl ComputeManager {
         let uuid = &instance.uuid;
         self.destroy_guest(guest).await;
         self.deallocate_network(ctx, uuid).await;
+        if let Ok(bdms) = self.bdms(ctx, uuid).await {
+            self.cleanup_volumes(ctx, instance, &bdms).await;
+        }
         tracing::error!("[instance: {uuid}] {message}");
         let failed = BuildFailed {
             instance_uuid: uuid.clone(),
@@ -157,8 +161,10 @@ impl ComputeManager {
     async fn reschedule(&self, ctx: &Context, instance: &InstanceRecord, guest: &InstanceRef, build: &BuildArgs, message: &str) {
         let uuid = &instance.uuid;
         self.destroy_guest(guest).await;
-        // The next host allocates its own (Nova's `_cleanup_allocated_networks` on reschedule).
+        // The next host allocates its own (Nova's `_cleanup_allocated_networks` on reschedule),
+        // and connects the volumes itself.
         self.deallocate_network(ctx, uuid).await;
+        self.reset_attachments(ctx, instance).await;
         let back = vec![
             InstanceField::VmState(vm::BUILDING.into()),
             InstanceField::TaskState(Some(task::SCHEDULING.into())),

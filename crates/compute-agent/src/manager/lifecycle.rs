@@ -59,9 +59,11 @@ impl ComputeManager {
         tracing::info!("{}Terminating instance", instance.tag());
         let guest = self.guest(instance);
         let network_info = self.network_info(ctx, uuid).await;
-        self.driver.destroy(&guest, &network_info, &BlockDeviceInfo::default(), true).await?;
+        let bdms = self.bdms(ctx, uuid).await.unwrap_or_default();
+        self.driver.destroy(&guest, &network_info, &super::volumes::block_device_info(&bdms, None), true).await?;
         tracing::info!("{}Instance destroyed successfully.", instance.tag());
         self.deallocate_network(ctx, uuid).await;
+        self.cleanup_volumes(ctx, instance, &bdms).await;
         if instance.vm_state == vm::RESIZED {
             self.drop_unconfirmed_resize(ctx, instance).await;
         }

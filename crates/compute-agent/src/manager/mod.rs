@@ -33,6 +33,7 @@ pub mod resource_tracker;
 pub mod setup;
 mod shelve;
 mod snapshot;
+mod volumes;
 
 pub use setup::{start_all, ManagerSetup};
 
@@ -68,6 +69,9 @@ pub struct ComputeManager {
     /// The networking service (`[network] port`): the caller's token for what the user asks,
     /// the `nova` service user's for port bindings.
     pub(crate) network: Arc<dyn monostack_compute::network_client::NetworkApi>,
+    /// The block storage service (`[volume] port`): the caller's token, else the `nova`
+    /// service user's.
+    pub(crate) volume: Arc<dyn monostack_compute::volume_client::VolumeApi>,
     pub(crate) locks: locks::InstanceLocks,
     pub(crate) tracker: resource_tracker::ResourceTracker,
     /// The services row id (0 until registered).
@@ -100,6 +104,7 @@ impl ComputeManager {
         };
         let timeout = std::time::Duration::from_secs(setup.config.bus.rpc_response_timeout);
         let network: Arc<dyn monostack_compute::network_client::NetworkApi> = Arc::new(monostack_compute::network_client::HttpNetworkApi::from_config(&setup.config)?);
+        let volume: Arc<dyn monostack_compute::volume_client::VolumeApi> = Arc::new(monostack_compute::volume_client::HttpVolumeApi::from_config(&setup.config)?);
         let image_url = setup.image_url.unwrap_or_else(|| format!("http://{}:{}", setup.config.public_host(), setup.config.image.port));
         let manager = Arc::new(ComputeManager {
             host: setup.host,
@@ -110,6 +115,7 @@ impl ComputeManager {
             config: setup.config,
             images: images::ImageService::new(&image_url)?,
             network,
+            volume,
             locks: locks::InstanceLocks::default(),
             tracker: resource_tracker::ResourceTracker::default(),
             service_id: AtomicI64::new(0),
@@ -198,6 +204,9 @@ impl ComputeManager {
             ComputeRequest::ExternalInstanceEvent(r) => self.external_instance_event(ctx, &r.events).await,
             ComputeRequest::AttachInterface(r) => return self.attach_interface(ctx, r).await,
             ComputeRequest::DetachInterface(r) => return self.detach_interface(ctx, r).await,
+            ComputeRequest::AttachVolume(r) => self.attach_volume(ctx, r).await,
+            ComputeRequest::DetachVolume(r) => self.detach_volume(ctx, r).await,
+            ComputeRequest::SwapVolume(r) => self.swap_volume(ctx, r).await,
         }
         Ok(Value::Null)
     }

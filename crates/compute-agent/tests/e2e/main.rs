@@ -17,3 +17,4 @@ mod live;
 mod periodic;
 mod concurrency;
 mod networking;
+mod volumes;

@@ -37,6 +37,10 @@ pub struct Cloud {
     pub driver: Arc<FakeDriver>,
     /// The networking API's base URL (`http://127.0.0.1:<port>`).
     pub network_url: String,
+    /// The block storage API's base URL (fake backend `fake-1`, 100 GiB).
+    pub volume_url: String,
+    /// The block storage service, its scheduler and managers (kept alive with the cloud).
+    pub _volume: VolumeServices,
     /// What compute's `os-server-external-events` received over HTTP: (request body, status).
     pub external_events: Arc<parking_lot::Mutex<Vec<(Value, u16)>>>,
     /// Kept so the conductor lives as long as the cloud.
@@ -119,6 +123,30 @@ async fn start_network_service(identity: &TestCloud, config: Arc<Config>, bus: A
     url
 }
 
+/// The block storage service's running parts.
+pub struct VolumeServices {
+    pub _service: Arc<monostack_volume::VolumeService>,
+    pub _scheduler: monostack_volume::scheduler::SchedulerHandle,
+    pub _managers: Vec<monostack_volume::manager::ManagerHandle>,
+}
+
+/// The block storage API on `listener`, its scheduler and managers on a bus of their own.
+async fn start_volume_service(identity: &TestCloud, config: Arc<Config>, listener: tokio::net::TcpListener) -> (String, VolumeServices) {
+    let bus: Arc<dyn Bus> = Arc::new(InProcessBus::new());
+    let service = monostack_volume::VolumeService::open(config, bus).await.expect("open volume");
+    let scheduler = monostack_volume::scheduler::VolumeScheduler::start(service.clone()).await.expect("volume scheduler");
+    let managers = monostack_volume::manager::start_all(service.clone()).await.expect("volume managers");
+    let validator: monostack_auth::SharedValidator = Arc::new(monostack_identity::validator::LocalValidator(identity.identity.clone()));
+    let router = monostack_common::server::with_common_layers(
+        monostack_volume::api::router(service.clone(), validator, "http://127.0.0.1:5000/v3"),
+        monostack_common::FaultStyle::Compute,
+        1 << 20,
+    );
+    let url = format!("http://127.0.0.1:{}", port_of(&listener));
+    serve(listener, router);
+    (url, VolumeServices { _service: service, _scheduler: scheduler, _managers: managers })
+}
+
 /// Creates a public raw image holding `data`; returns its id.
 async fn upload_image(base: &str, token: &str, data: &[u8]) -> String {
     let client = reqwest::Client::new();
@@ -157,6 +185,12 @@ impl Cloud {
         let identity_listener = local_listener().await;
         let network_listener = local_listener().await;
         let compute_listener = local_listener().await;
+        let volume_listener = local_listener().await;
+        config.volume.port = port_of(&volume_listener);
+        config.volume.host = Some("storage".into());
+        config.volume.enabled_backends = vec!["fake-1".into()];
+        let backend = monostack_common::config::VolumeBackendSection { volume_driver: "fake".into(), capacity_gb: Some(100), ..Default::default() };
+        config.volume_backends.insert("fake-1".into(), backend);
         config.identity.port = port_of(&identity_listener);
         config.network.port = port_of(&network_listener);
         config.compute.port = port_of(&compute_listener);
@@ -179,13 +213,14 @@ impl Cloud {
         let external_events = Arc::new(parking_lot::Mutex::new(Vec::new()));
         serve(compute_listener, recording_events(router.clone(), external_events.clone()));
         let network_url = start_network_service(&identity, config.clone(), bus.clone(), network_listener).await;
+        let (volume_url, volume) = start_volume_service(&identity, config.clone(), volume_listener).await;
         let admin = identity.admin_token().await;
         let image_id = upload_image(&image_url, &admin, &[7u8; 1024]).await;
         let conductor = Conductor::start(compute.clone(), placement.clone(), bus.clone()).await.expect("start conductor");
         let driver = Arc::new(FakeDriver::new(FakeDriverConfig::from_section(&config.fake_driver).expect("fake driver")));
         driver.report_ports_on(bus.clone());
         let managers = manager::start_all("cn", driver.clone(), bus.clone(), config.clone(), Some(image_url.clone())).await.expect("start compute managers");
-        Cloud { identity, config, compute, placement, router, admin, bus, image_url, image_id, driver, network_url, external_events, _conductor: conductor, managers }
+        Cloud { identity, config, compute, placement, router, admin, bus, image_url, image_id, driver, network_url, volume_url, _volume: volume, external_events, _conductor: conductor, managers }
     }
 
     /// Starts the manager of `host` again (after [`Self::stop_host`]), as a restarted agent.
@@ -345,6 +380,55 @@ impl Cloud {
         let (s, body) = self.net(&self.admin, Method::GET, &format!("/v2.0/ports?device_id={server}"), None).await;
         assert_eq!(s, 200, "ports of {server}: {body}");
         body["ports"].as_array().cloned().unwrap_or_default()
+    }
+
+    /// A block storage API call with `token` at 3.67: (status, body).
+    pub async fn vol(&self, token: &str, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
+        let client = reqwest::Client::new();
+        let method = reqwest::Method::from_bytes(method.as_str().as_bytes()).expect("method");
+        let mut req = client.request(method, format!("{}/v3{path}", self.volume_url)).header("x-auth-token", token).header("openstack-api-version", "volume 3.67");
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.expect("volume service");
+        let status = resp.status().as_u16();
+        let text = resp.text().await.unwrap_or_default();
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    /// A volume of `size` GiB made by `token`'s project, once available: its id.
+    pub async fn volume(&self, token: &str, size: i64) -> String {
+        let (s, v) = self.vol(token, Method::POST, "/volumes", Some(json!({"volume": {"size": size}}))).await;
+        assert_eq!(s, 202, "create volume: {v}");
+        let id = v["volume"]["id"].as_str().expect("volume id").to_string();
+        self.wait_volume(token, &id, "available").await;
+        id
+    }
+
+    /// Polls until the volume has `status` (10 s at most); answers it.
+    pub async fn wait_volume(&self, token: &str, id: &str, status: &str) -> Value {
+        let mut last = Value::Null;
+        for _ in 0..500 {
+            let (_, v) = self.vol(token, Method::GET, &format!("/volumes/{id}"), None).await;
+            last = v["volume"].clone();
+            if last["status"] == status {
+                return last;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("volume {id} never reached {status}: {last}");
+    }
+
+    /// Polls until the volume is gone (404).
+    pub async fn wait_volume_gone(&self, token: &str, id: &str) {
+        for _ in 0..500 {
+            let (s, _) = self.vol(token, Method::GET, &format!("/volumes/{id}"), None).await;
+            if s == 404 {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("volume {id} was never deleted");
     }
 
     pub async fn admin_project(&self) -> String {

@@ -15,6 +15,7 @@ pub mod image_metadata;
 pub mod images;
 pub mod input;
 pub mod interfaces;
+pub mod volume_attachments;
 pub mod instance_actions;
 pub mod instance_usage_audit_log;
 pub mod ips;
@@ -85,6 +86,7 @@ pub fn router(state: State, validator: SharedValidator, identity_url: &str) -> R
         .merge(server_diagnostics::routes())
         .merge(ips::routes())
         .merge(interfaces::routes())
+        .merge(volume_attachments::routes())
         .merge(security_groups::routes())
         .merge(networks::routes())
         .merge(instance_actions::routes())

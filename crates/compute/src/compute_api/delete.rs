@@ -63,7 +63,9 @@ async fn terminate(svc: &ComputeService, ctx: &RequestContext, instance: &Instan
     let uuid = &instance.uuid;
     let may_have_resources = [vm::SHELVED_OFFLOADED, vm::ERROR].contains(&instance.vm_state.as_str());
     if instance.host.is_none() && !may_have_resources {
-        // Never scheduled: nothing runs anywhere, the records just go.
+        // Never scheduled: nothing runs anywhere, the records just go (and the volumes
+        // reserved for it are let go).
+        release_volumes(svc, ctx, uuid).await;
         instances::destroy(&svc.db, uuid).await?;
         record_action(svc, ctx, uuid, names::DELETE).await?;
         tracing::info!("server {uuid} deleted before it was scheduled");
@@ -113,6 +115,7 @@ async fn local_delete(svc: &ComputeService, ctx: &RequestContext, instance: &Ins
     tracing::warn!("server {uuid}: host {:?} is down or gone, deleting from the database", instance.host);
     match kind {
         Kind::Hard => {
+            release_volumes(svc, ctx, uuid).await;
             instances::destroy(&svc.db, uuid).await?;
         }
         Kind::Soft => {
@@ -122,4 +125,12 @@ async fn local_delete(svc: &ComputeService, ctx: &RequestContext, instance: &Ins
     }
     record_action(svc, ctx, uuid, names::DELETE).await?;
     Ok(())
+}
+
+/// Nova's `_local_cleanup_bdm_volumes` for a server deleted in the database only.
+async fn release_volumes(svc: &ComputeService, ctx: &RequestContext, uuid: &str) {
+    match crate::db::block_device_mappings::list(&svc.db, uuid).await {
+        Ok(bdms) => super::volumes::local_cleanup(svc, &super::interfaces::caller_auth(ctx), &bdms).await,
+        Err(e) => tracing::warn!("[instance: {uuid}] volumes not released: {}", e.message),
+    }
 }

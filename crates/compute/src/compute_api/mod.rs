@@ -22,6 +22,7 @@ pub mod service_group;
 pub mod shelve;
 pub mod snapshot;
 pub mod tags;
+pub mod volumes;
 pub mod zones;
 
 use crate::context::RequestContext;

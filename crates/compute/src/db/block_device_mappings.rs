@@ -30,6 +30,13 @@ pub struct BlockDeviceMapping {
     pub delete_on_termination: bool,
     pub no_device: bool,
     pub tag: Option<String>,
+    /// The block storage attachment holding the volume for this server (3.44 flow).
+    #[serde(default)]
+    pub attachment_id: Option<String>,
+    /// How the host reaches the volume (the attachment's connection info, as Nova keeps it:
+    /// `{"driver_volume_type", "data", "serial"...}`).
+    #[serde(default)]
+    pub connection_info: Option<serde_json::Value>,
 }
 
 impl BlockDeviceMapping {
@@ -47,9 +54,14 @@ impl BlockDeviceMapping {
     pub fn is_volume_root(&self) -> bool {
         self.boot_index == Some(0) && self.destination_type == "volume"
     }
+
+    /// A volume of the server (attached, or to be made and attached at build).
+    pub fn is_volume(&self) -> bool {
+        self.destination_type == "volume"
+    }
 }
 
-const COLUMNS: &str = "id, uuid, instance_uuid, boot_index, source_type, destination_type, device_name, device_type, disk_bus, guest_format, image_id, volume_id, snapshot_id, volume_size, volume_type, delete_on_termination, no_device, tag, created_at, deleted";
+const COLUMNS: &str = "id, uuid, instance_uuid, boot_index, source_type, destination_type, device_name, device_type, disk_bus, guest_format, image_id, volume_id, snapshot_id, volume_size, volume_type, delete_on_termination, no_device, tag, attachment_id, connection_info, created_at, deleted";
 
 fn from_row(row: &sqlx::any::AnyRow) -> Result<BlockDeviceMapping, ApiError> {
     Ok(BlockDeviceMapping {
@@ -70,6 +82,8 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<BlockDeviceMapping, ApiError> {
         delete_on_termination: row.flag("delete_on_termination")?,
         no_device: row.flag("no_device")?,
         tag: row.opt_text("tag")?,
+        attachment_id: row.opt_text("attachment_id")?,
+        connection_info: row.opt_json("connection_info")?,
     })
 }
 
@@ -98,6 +112,8 @@ pub async fn insert_all(db: &Database, tx: &mut sqlx::Transaction<'_, sqlx::Any>
             .bind(i64::from(b.delete_on_termination))
             .bind(i64::from(b.no_device))
             .bind(b.tag.clone())
+            .bind(b.attachment_id.clone())
+            .bind(b.connection_info.as_ref().map(|v| v.to_string()))
             .bind(now_micros())
             .bind(0_i64)
             .execute(&mut **tx)
@@ -120,4 +136,64 @@ pub async fn list_many(db: &Database, uuids: &[String]) -> Result<HashMap<String
 /// The live mappings of one server.
 pub async fn list(db: &Database, uuid: &str) -> Result<Vec<BlockDeviceMapping>, ApiError> {
     Ok(list_many(db, &[uuid.to_string()]).await?.remove(uuid).unwrap_or_default())
+}
+
+/// The live mappings of `volume_id` (every server it is attached to or reserved for).
+pub async fn list_by_volume(db: &Database, volume_id: &str) -> Result<Vec<BlockDeviceMapping>, ApiError> {
+    let sql = format!("SELECT {COLUMNS} FROM block_device_mappings WHERE deleted = 0 AND volume_id = ? ORDER BY id");
+    let rows = sqlx::query(&db.sql(&sql)).bind(volume_id.to_string()).fetch_all(&db.pool).await?;
+    rows.iter().map(from_row).collect()
+}
+
+/// The live mapping of `volume_id` on `instance_uuid` (Nova's `get_by_volume_and_instance`).
+pub async fn get_by_volume_and_instance(db: &Database, volume_id: &str, instance_uuid: &str) -> Result<Option<BlockDeviceMapping>, ApiError> {
+    Ok(list(db, instance_uuid).await?.into_iter().find(|b| b.volume_id.as_deref() == Some(volume_id)))
+}
+
+/// The live mapping `uuid`.
+pub async fn get(db: &Database, uuid: &str) -> Result<Option<BlockDeviceMapping>, ApiError> {
+    let sql = format!("SELECT {COLUMNS} FROM block_device_mappings WHERE deleted = 0 AND uuid = ?");
+    let row = sqlx::query(&db.sql(&sql)).bind(uuid.to_string()).fetch_optional(&db.pool).await?;
+    row.as_ref().map(from_row).transpose()
+}
+
+/// Inserts one mapping (an attach); retried when a concurrent insert took the same id.
+pub async fn insert_one(db: &Database, bdm: &BlockDeviceMapping) -> Result<(), ApiError> {
+    let mut last = None;
+    for _ in 0..5 {
+        let mut tx = db.begin_write().await?;
+        match insert_all(db, &mut tx, std::slice::from_ref(bdm)).await {
+            Ok(()) => {
+                tx.commit().await?;
+                return Ok(());
+            }
+            Err(e) if e.status == http::StatusCode::CONFLICT => last = Some(e),
+            Err(e) => return Err(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| ApiError::internal("block device mapping ids kept colliding")))
+}
+
+/// Writes what a build or an attach learnt about a mapping: its volume (made at build), the
+/// attachment, the connection info, the device and `delete_on_termination`.
+pub async fn save(db: &Database, bdm: &BlockDeviceMapping) -> Result<bool, ApiError> {
+    let sql = "UPDATE block_device_mappings SET volume_id = ?, attachment_id = ?, connection_info = ?, device_name = ?, volume_size = ?, delete_on_termination = ?, updated_at = ? WHERE uuid = ? AND deleted = 0";
+    let done = sqlx::query(&db.sql(sql))
+        .bind(bdm.volume_id.clone())
+        .bind(bdm.attachment_id.clone())
+        .bind(bdm.connection_info.as_ref().map(|v| v.to_string()))
+        .bind(bdm.device_name.clone())
+        .bind(bdm.volume_size)
+        .bind(i64::from(bdm.delete_on_termination))
+        .bind(now_micros())
+        .bind(bdm.uuid.clone())
+        .execute(&db.pool)
+        .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Soft-deletes the mapping `uuid` (a detach).
+pub async fn destroy(db: &Database, uuid: &str) -> Result<(), ApiError> {
+    sqlx::query(&db.sql("UPDATE block_device_mappings SET deleted = id, updated_at = ? WHERE uuid = ? AND deleted = 0")).bind(now_micros()).bind(uuid.to_string()).execute(&db.pool).await?;
+    Ok(())
 }

@@ -146,6 +146,31 @@ pub struct DetachInterface {
     pub port_id: String,
 }
 
+/// os-volume_attachments attach: the mapping the API recorded (with the reserved attachment).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AttachVolume {
+    pub instance_uuid: String,
+    pub bdm_uuid: String,
+}
+
+/// os-volume_attachments detach (the volume is `detaching` already).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DetachVolume {
+    pub instance_uuid: String,
+    pub volume_id: String,
+    pub attachment_id: Option<String>,
+}
+
+/// Swap volume: the new volume takes the old one's place (its attachment reserved by the
+/// API); the old one is detached.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SwapVolume {
+    pub instance_uuid: String,
+    pub old_volume_id: String,
+    pub new_volume_id: String,
+    pub new_attachment_id: String,
+}
+
 /// Every ComputeAPI method; serialized as `{"method": ..., "args": ...}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "method", content = "args", rename_all = "snake_case")]
@@ -198,6 +223,12 @@ pub enum ComputeRequest {
     AttachInterface(AttachInterface),
     /// A call: answers null once the port is detached and released.
     DetachInterface(DetachInterface),
+    /// Cast: connect the volume, attach it to the guest, complete the attachment.
+    AttachVolume(AttachVolume),
+    /// Cast: detach from the guest, delete the attachment and the mapping.
+    DetachVolume(DetachVolume),
+    /// Cast.
+    SwapVolume(SwapVolume),
 }
 
 /// An agent's typed refusal of a call (see the module doc).

@@ -23,4 +23,5 @@ mod servers_actions;
 mod servers_list;
 mod servers_subresources;
 mod networking;
+mod volumes;
 mod versions;

@@ -210,6 +210,11 @@ pub enum ConductorRequest {
     InfoCacheSet(InfoCacheSet),
     /// Answers the instance's block device mappings.
     BlockDeviceMappings(InstanceRef),
+    /// Writes what the agent learnt about a mapping (volume, attachment, connection info,
+    /// device); answers whether the mapping was still there.
+    BlockDeviceMappingSave(monostack_compute::db::block_device_mappings::BlockDeviceMapping),
+    /// Soft-deletes the mapping of this uuid (a detach).
+    BlockDeviceMappingDestroy(InstanceRef),
     ProviderSync(ProviderSync),
     /// Removes every allocation of the consumer.
     AllocationsDelete(Consumer),

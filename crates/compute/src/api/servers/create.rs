@@ -148,6 +148,7 @@ fn parse_fields(body: &Value, server: &Object, mv: Microversion) -> ApiResult<Cr
         auto_disk_config: opt(server, "OS-DCF:diskConfig", |v| validation::one_of("OS-DCF:diskConfig", v, &["AUTO", "MANUAL"]).map(|d| d == "AUTO"))?,
         security_groups: create_parts::security_groups(server.get("security_groups"))?,
         block_devices: create_parts::block_devices(server, mv)?,
+        supports_multiattach: mv.at_least(60),
         networks: create_parts::networks(server.get("networks"), mv)?,
         scheduler_hints: create_parts::scheduler_hints(hints_value)?,
         tags: match server.get("tags") {

@@ -1,8 +1,9 @@
 //! Block device mappings of a create: the requested ones (v2, or the legacy format) turned
 //! into the instance's disks, completed with the root image disk and the flavor's ephemeral
-//! and swap disks, and validated as Nova's `_validate_bdm` does. Volumes and volume snapshots
-//! need the block storage service, which does not exist yet: they fail as volumes Nova cannot
-//! get.
+//! and swap disks, and validated as Nova's `_validate_bdm` does: volumes and snapshots are
+//! looked up in the block storage service with the caller's token, and once the server is
+//! recorded its existing volumes are reserved for it (an attachment without a connector);
+//! the compute agent creates the others at build.
 
 use super::super::ApiResult;
 use super::CreateRequest;
@@ -10,6 +11,7 @@ use crate::context::RequestContext;
 use crate::db::block_device_mappings::BlockDeviceMapping;
 use crate::db::flavor_snapshot::InstanceFlavor;
 use crate::ComputeService;
+use crate::volume_client::{self as cinder, VolumeError};
 use monostack_common::ApiError;
 
 /// Nova's `max_local_block_devices` default.
@@ -184,14 +186,14 @@ pub fn transform(req: &CreateRequest, flavor: &InstanceFlavor, image_ref: Option
 }
 
 /// Nova's `_validate_bdm`.
-pub async fn validate(svc: &ComputeService, ctx: &RequestContext, bdms: &[BlockDeviceMapping], flavor: &InstanceFlavor, image_ref: Option<&str>) -> ApiResult<()> {
+pub async fn validate(svc: &ComputeService, ctx: &RequestContext, bdms: &mut [BlockDeviceMapping], flavor: &InstanceFlavor, image_ref: Option<&str>, supports_multiattach: bool) -> ApiResult<()> {
     let mut boot: Vec<i64> = bdms.iter().filter_map(|b| b.boot_index).filter(|i| *i >= 0).collect();
     boot.sort_unstable();
     if boot.is_empty() || boot.iter().enumerate().any(|(i, v)| i64::try_from(i).ok() != Some(*v)) {
         return Err(invalid_format("Boot sequence for the instance and image/block device mapping combination is not valid."));
     }
-    for b in bdms {
-        check_source(svc, ctx, b, image_ref).await?;
+    for b in bdms.iter_mut() {
+        check_source(svc, ctx, b, image_ref, supports_multiattach).await?;
         if b.disk_bus.as_deref().is_some_and(|bus| !DISK_BUSES.contains(&bus)) {
             return Err(ApiError::bad_request("Block Device Mapping is Invalid."));
         }
@@ -215,7 +217,8 @@ pub async fn validate(svc: &ComputeService, ctx: &RequestContext, bdms: &[BlockD
     Ok(())
 }
 
-async fn check_source(svc: &ComputeService, ctx: &RequestContext, b: &BlockDeviceMapping, image_ref: Option<&str>) -> ApiResult<()> {
+async fn check_source(svc: &ComputeService, ctx: &RequestContext, b: &mut BlockDeviceMapping, image_ref: Option<&str>, supports_multiattach: bool) -> ApiResult<()> {
+    let auth = crate::compute_api::interfaces::caller_auth(ctx);
     if let Some(image_id) = &b.image_id {
         if Some(image_id.as_str()) != image_ref && super::image::get(svc, ctx, image_id).await.is_err() {
             return Err(invalid_format(&format!("failed to get image {image_id}.")));
@@ -223,12 +226,81 @@ async fn check_source(svc: &ComputeService, ctx: &RequestContext, b: &BlockDevic
         if b.source_type == "image" && b.destination_type == "volume" && b.volume_size.unwrap_or(0) == 0 {
             return Err(ApiError::bad_request("Images with destination_type 'volume' need to have a non-zero size specified"));
         }
-    } else if let Some(volume_id) = &b.volume_id {
-        return Err(invalid_format(&format!("failed to get volume {volume_id}.")));
-    } else if let Some(snapshot_id) = &b.snapshot_id {
-        return Err(invalid_format(&format!("failed to get snapshot {snapshot_id}.")));
+    } else if let Some(volume_id) = b.volume_id.clone() {
+        let volume = match cinder::get_volume(svc.volume.as_ref(), &auth, &volume_id).await {
+            Ok(v) => v,
+            Err(e @ VolumeError::Unavailable(_)) => return Err(crate::compute_api::volumes::cinder_failure(e)),
+            Err(_) => return Err(invalid_format(&format!("failed to get volume {volume_id}."))),
+        };
+        if volume["multiattach"].as_bool().unwrap_or(false) && !supports_multiattach {
+            return Err(ApiError::bad_request("Multiattach volumes are only supported starting with compute API version 2.60."));
+        }
+        check_attachable(&volume)?;
+        b.volume_size = volume["size"].as_i64();
+    } else if let Some(snapshot_id) = b.snapshot_id.clone() {
+        let snapshot = match cinder::get_snapshot(svc.volume.as_ref(), &auth, &snapshot_id).await {
+            Ok(s) => s,
+            Err(e @ VolumeError::Unavailable(_)) => return Err(crate::compute_api::volumes::cinder_failure(e)),
+            Err(_) => return Err(invalid_format(&format!("failed to get snapshot {snapshot_id}."))),
+        };
+        if b.volume_size.is_none() {
+            b.volume_size = snapshot["size"].as_i64();
+        }
     } else if b.source_type == "blank" && b.destination_type == "volume" && b.volume_size.unwrap_or(0) == 0 {
         return Err(ApiError::bad_request("Blank volumes (source: 'blank', dest: 'volume') need to have non-zero size"));
+    }
+    Ok(())
+}
+
+/// Cinder's `_attachment_reserve` states, checked before anything is recorded (Nova learns
+/// them from the reserve; checking first spares a server record that must go again).
+fn check_attachable(volume: &serde_json::Value) -> ApiResult<()> {
+    let status = volume["status"].as_str().unwrap_or_default();
+    let multiattach = volume["multiattach"].as_bool().unwrap_or(false);
+    if status == "available" || status == "downloading" || (multiattach && status == "in-use") {
+        return Ok(());
+    }
+    let expected = if multiattach { "available, downloading or in-use" } else { "available or downloading" };
+    Err(ApiError::bad_request(format!(
+        "Invalid volume: Invalid input received: Invalid volume: Volume status must be {expected} to reserve, but the status is {status}. (HTTP 400)"
+    )))
+}
+
+/// Reserves the existing volumes of the new servers for them (Nova's
+/// `_check_attach_and_reserve_volume` of `_validate_bdm`): an attachment without a connector
+/// each, recorded in the mapping. Undoes what it did when one fails.
+pub async fn reserve_volumes(svc: &ComputeService, ctx: &RequestContext, instances: &[crate::db::instances::Instance], supports_multiattach: bool) -> ApiResult<()> {
+    let auth = crate::compute_api::interfaces::caller_auth(ctx);
+    let mut done: Vec<String> = Vec::new();
+    for instance in instances {
+        let bdms = crate::db::block_device_mappings::list(&svc.db, &instance.uuid).await?;
+        for mut b in bdms.into_iter().filter(|b| b.source_type == "volume" && b.destination_type == "volume") {
+            let volume_id = b.volume_id.clone().unwrap_or_default();
+            let result = async {
+                let volume = cinder::get_volume(svc.volume.as_ref(), &auth, &volume_id).await.map_err(|e| crate::compute_api::volumes::volume_failure(&volume_id, e))?;
+                crate::compute_api::volumes::reserve(svc, &auth, &instance.uuid, &volume, supports_multiattach).await.map_err(|e| {
+                    if e.status == http::StatusCode::BAD_REQUEST && e.message.starts_with("Invalid input received") {
+                        ApiError::bad_request(format!("Invalid volume: {}", e.message))
+                    } else {
+                        e
+                    }
+                })
+            }
+            .await;
+            match result {
+                Ok(attachment_id) => {
+                    done.push(attachment_id.clone());
+                    b.attachment_id = Some(attachment_id);
+                    crate::db::block_device_mappings::save(&svc.db, &b).await?;
+                }
+                Err(e) => {
+                    for att in &done {
+                        let _ = cinder::attachment_delete(svc.volume.as_ref(), &auth, att).await;
+                    }
+                    return Err(e);
+                }
+            }
+        }
     }
     Ok(())
 }

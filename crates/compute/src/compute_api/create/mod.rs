@@ -57,6 +57,8 @@ pub struct CreateRequest {
     /// 2.74 `host` / `hypervisor_hostname`.
     pub requested_host: Option<String>,
     pub requested_node: Option<String>,
+    /// The caller speaks 2.60 or later: multiattach volumes may be boot volumes.
+    pub supports_multiattach: bool,
 }
 
 /// What a create produced.
@@ -92,7 +94,7 @@ pub async fn create(svc: &ComputeService, ctx: &RequestContext, mut req: CreateR
     req.max_count = req.max_count.min(allowed);
     let key = load_key(svc, ctx, req.key_name.as_deref()).await?;
     let auto_disk_config = image::auto_disk_config(boot_image.as_ref(), req.auto_disk_config)?;
-    let bdms = bdm::transform(&req, &flavor, image_ref.as_deref())?;
+    let mut bdms = bdm::transform(&req, &flavor, image_ref.as_deref())?;
     check_metadata_quota(svc, ctx, &req.metadata).await?;
     check_personality_quota(svc, ctx, &req.personality).await?;
     let root_is_volume = bdms.iter().any(|b| b.is_volume_root());
@@ -102,10 +104,16 @@ pub async fn create(svc: &ComputeService, ctx: &RequestContext, mut req: CreateR
     let group = records::requested_group(svc, ctx, &req.scheduler_hints).await?;
     records::check_requested_destination(svc, &req).await?;
     let grant = crate::quota::check_instances(svc, ctx.project_id(), ctx.user_id(), req.min_count, req.max_count, flavor.vcpus, flavor.memory_mb).await?;
-    bdm::validate(svc, ctx, &bdms, &flavor, image_ref.as_deref()).await?;
+    bdm::validate(svc, ctx, &mut bdms, &flavor, image_ref.as_deref(), req.supports_multiattach).await?;
     let plan = records::Plan { req: &req, flavor: &flavor, image: boot_image.as_ref(), image_ref, key, auto_disk_config, bdms, group };
     let created = records::insert(svc, ctx, &plan, grant.count).await?;
     drop(grant);
+    if let Err(e) = bdm::reserve_volumes(svc, ctx, &created.instances, req.supports_multiattach).await {
+        for instance in &created.instances {
+            crate::db::instances::destroy(&svc.db, &instance.uuid).await?;
+        }
+        return Err(e);
+    }
     cast_build(svc, ctx, &req, &created, plan.image_ref.clone()).await?;
     Ok(created)
 }
