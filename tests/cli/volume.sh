@@ -9,8 +9,9 @@
 # first backend the cloud reports, volumes (blank, from a snapshot, from a volume), extends,
 # snapshots and deletes them, backs them up and restores them (openstack volume backup … and
 # the cinder client's backup-create --force/--incremental and backup-restore), attaches one to
-# a server through the attachments API (3.27+), and reads services, zones, pools, quotas and
-# limits. Every
+# a server through the attachments API (3.27+), makes volumes from images and from backups
+# (3.47) and images from volumes (image create --volume), and reads services, zones, pools,
+# quotas and limits. Every
 # name made here carries a per-run suffix; everything made is deleted again, by the test or
 # on failure by a clean-up trap.
 set -euo pipefail
@@ -314,6 +315,73 @@ osc volume delete "ms-$S-restored" "ms-$S-src" >/dev/null
 wait_gone volume "ms-$S-restored"
 wait_gone volume "ms-$S-src"
 osc server delete --wait "$SERVER_ID" >/dev/null
+
+# --- images -------------------------------------------------------------------------------
+step "volume create --image: available, bootable, with the image's volume_image_metadata; min_disk refused"
+head -c 1048576 /dev/urandom >"$TMP/boot.raw"
+osc image create --file "$TMP/boot.raw" --disk-format raw --container-format bare --min-disk 1 \
+    --property os_distro=cirros "ms-$S-boot" >/dev/null
+defer "$OSC" image delete "ms-$S-boot"
+IMG_ID=$("$OSC" image show "ms-$S-boot" -f value -c id)
+osc volume create --size 1 --image "ms-$S-boot" "ms-$S-fromimg" >/dev/null
+defer "$OSC" volume delete --force "ms-$S-fromimg"
+wait_status volume "ms-$S-fromimg" available
+out=$(osc volume show "ms-$S-fromimg" -f json)
+eq "bootable" "$(j .bootable "$out")" true
+eq "image id" "$(j .volume_image_metadata.image_id "$out")" "$IMG_ID"
+eq "image name" "$(j .volume_image_metadata.image_name "$out")" "ms-$S-boot"
+eq "image disk format" "$(j .volume_image_metadata.disk_format "$out")" raw
+eq "image property" "$(j .volume_image_metadata.os_distro "$out")" cirros
+eq "image size" "$(j .volume_image_metadata.size "$out")" 1048576
+osc image create --file "$TMP/boot.raw" --disk-format raw --container-format bare --min-disk 2 "ms-$S-big" >/dev/null
+defer "$OSC" image delete "ms-$S-big"
+out=$(must_fail "a volume smaller than the image's min_disk" "$OSC" volume create --size 1 --image "ms-$S-big" "ms-$S-x")
+contains "refused" "$out" "minDisk"
+
+step "image create --volume (os-volume_upload_image): the image gets the volume's bytes, the volume is available again"
+osc image create --volume "ms-$S-fromimg" --disk-format qcow2 --container-format bare "ms-$S-upload" >/dev/null
+defer "$OSC" image delete "ms-$S-upload"
+got=""
+for _ in $(seq 1 240); do
+    got=$("$OSC" image show "ms-$S-upload" -f value -c status 2>/dev/null || true)
+    [ "$got" = active ] && break
+    sleep 0.25
+done
+eq "uploaded image status" "$got" active
+wait_status volume "ms-$S-fromimg" available
+out=$(osc image show "ms-$S-upload" -f json)
+eq "uploaded disk format" "$(j .disk_format "$out")" qcow2
+osc image save --file "$TMP/upload.qcow2" "ms-$S-upload" >/dev/null
+qemu-img convert -f qcow2 -O raw "$TMP/upload.qcow2" "$TMP/upload.raw" || fail "the uploaded image is not a qcow2 image"
+eq "uploaded virtual size" "$(stat -c %s "$TMP/upload.raw")" 1073741824
+cmp -s -n 1048576 "$TMP/boot.raw" "$TMP/upload.raw" || fail "the uploaded image does not start with the image's bytes"
+
+step "volume create --backup (3.47): the backup's bytes in a new volume"
+osc volume backup create --name "ms-$S-imgbackup" "ms-$S-fromimg" >/dev/null
+BK_ID=$("$OSC" volume backup show "ms-$S-imgbackup" -f value -c id)
+defer "$OSC" volume backup delete --force "$BK_ID"
+wait_backup "ms-$S-imgbackup" available
+out=$(osc --os-volume-api-version 3.47 volume create --backup "ms-$S-imgbackup" "ms-$S-frombackup" -f json)
+defer "$OSC" volume delete --force "ms-$S-frombackup"
+eq "size from the backup" "$(j .size "$out")" 1
+wait_status volume "ms-$S-frombackup" available
+wait_backup "ms-$S-imgbackup" available
+osc image create --volume "ms-$S-frombackup" --disk-format raw "ms-$S-upload2" >/dev/null
+defer "$OSC" image delete "ms-$S-upload2"
+for _ in $(seq 1 240); do
+    got=$("$OSC" image show "ms-$S-upload2" -f value -c status 2>/dev/null || true)
+    [ "$got" = active ] && break
+    sleep 0.25
+done
+eq "second upload status" "$got" active
+osc image save --file "$TMP/upload2.raw" "ms-$S-upload2" >/dev/null
+cmp -s "$TMP/upload.raw" "$TMP/upload2.raw" || fail "the volume made from the backup differs from its source"
+osc volume backup delete "$BK_ID" >/dev/null
+wait_backup_gone "$BK_ID"
+osc volume delete "ms-$S-frombackup" "ms-$S-fromimg" >/dev/null
+wait_gone volume "ms-$S-frombackup"
+wait_gone volume "ms-$S-fromimg"
+osc image delete "ms-$S-upload" "ms-$S-upload2" "ms-$S-big" "ms-$S-boot" >/dev/null
 
 # --- quotas and limits ----------------------------------------------------------------------
 step "quota show --volume, quota set --volumes, limits show --absolute"
