@@ -140,7 +140,12 @@ async fn range_at_or_below(tx: &mut Tx, subnet_id: &str, ip: u128) -> NeutronRes
     row.as_ref().map(range_of).transpose()
 }
 
-async fn set_first(tx: &mut Tx, subnet_id: &str, old_first: u128, first: u128) -> NeutronResult<()> {
+async fn set_first(
+    tx: &mut Tx,
+    subnet_id: &str,
+    old_first: u128,
+    first: u128,
+) -> NeutronResult<()> {
     tx.exec(
         "UPDATE ipam_availability_ranges SET first_ip = ? WHERE subnet_id = ? AND first_ip = ?",
         &[
@@ -248,7 +253,17 @@ pub async fn release(tx: &mut Tx, subnet_id: &str, ip: u128) -> NeutronResult<()
         }
         (Some(l), None) => set_last(tx, subnet_id, l.first, ip).await,
         (None, Some(r)) => set_first(tx, subnet_id, r.first, ip).await,
-        (None, None) => insert(tx, subnet_id, Range { first: ip, last: ip }).await,
+        (None, None) => {
+            insert(
+                tx,
+                subnet_id,
+                Range {
+                    first: ip,
+                    last: ip,
+                },
+            )
+            .await
+        }
     }
 }
 
