@@ -71,6 +71,19 @@ impl ComputeManager {
         }
     }
 
+    /// The `nova` service user's credentials: attachments of connected volumes are deleted
+    /// as the service (Cinder then knows compute itself let the volume go, bug 2004555).
+    pub(crate) async fn volume_service_auth(&self, ctx: &Context) -> Result<NetAuth, VolumeError> {
+        self.volume.service_auth(ctx.request_id.as_deref().unwrap_or("-"), false).await
+    }
+
+    /// Deletes an attachment as the service (the caller's token when the service's is not
+    /// available).
+    async fn delete_attachment(&self, ctx: &Context, auth: &NetAuth, attachment_id: &str) -> Result<(), VolumeError> {
+        let service = self.volume_service_auth(ctx).await.unwrap_or_else(|_| auth.clone());
+        cinder::attachment_delete(self.volume.as_ref(), &service, attachment_id).await
+    }
+
     /// The instance's mappings, as the conductor has them.
     pub(crate) async fn bdms(&self, ctx: &Context, uuid: &str) -> Result<Vec<BlockDeviceMapping>, Failure> {
         Ok(self.conductor.call(ctx, ConductorRequest::BlockDeviceMappings(InstanceArg { uuid: uuid.to_string() })).await?)
@@ -138,7 +151,7 @@ impl ComputeManager {
                 // Nova's `_attach_volume` on failure: the attachment and the mapping go.
                 tracing::error!("{}Failed to attach {volume_id} at {device}: {}", instance.tag(), failure.message());
                 if let Some(att) = &bdm.attachment_id {
-                    if let Err(e) = cinder::attachment_delete(self.volume.as_ref(), &auth, att).await {
+                    if let Err(e) = self.delete_attachment(ctx, &auth, att).await {
                         tracing::warn!("{}attachment {att} not deleted: {e}", instance.tag());
                     }
                 }
@@ -193,7 +206,7 @@ impl ComputeManager {
             }
         }
         if let Some(att) = &bdm.attachment_id {
-            cinder::attachment_delete(self.volume.as_ref(), &auth, att).await.map_err(|e| Failure::Recoverable(e.to_string()))?;
+            self.delete_attachment(ctx, &auth, att).await.map_err(|e| Failure::Recoverable(e.to_string()))?;
         }
         self.bdm_destroy(ctx, &bdm).await;
         Ok(())
@@ -217,12 +230,12 @@ impl ComputeManager {
         let mut new = BlockDeviceMapping { volume_id: Some(r.new_volume_id.clone()), attachment_id: Some(r.new_attachment_id.clone()), connection_info: None, ..old.clone() };
         let swapped = self.connect_and_swap(&auth, &guest, &old, &mut new, &device, &r.new_attachment_id).await;
         if let Err(failure) = swapped {
-            let _ = cinder::attachment_delete(self.volume.as_ref(), &auth, &r.new_attachment_id).await;
+            let _ = self.delete_attachment(ctx, &auth, &r.new_attachment_id).await;
             let _ = cinder::volume_action(self.volume.as_ref(), &auth, &r.old_volume_id, "os-roll_detaching", Value::Null).await;
             return Err(failure);
         }
         if let Some(att) = &old.attachment_id {
-            if let Err(e) = cinder::attachment_delete(self.volume.as_ref(), &auth, att).await {
+            if let Err(e) = self.delete_attachment(ctx, &auth, att).await {
                 tracing::warn!("{}attachment {att} of the swapped-out volume not deleted: {e}", instance.tag());
             }
         }
@@ -319,7 +332,7 @@ impl ComputeManager {
         for bdm in vols {
             let volume_id = bdm.volume_id.clone().unwrap_or_default();
             if let Some(att) = &bdm.attachment_id {
-                match cinder::attachment_delete(self.volume.as_ref(), &auth, att).await {
+                match self.delete_attachment(ctx, &auth, att).await {
                     Ok(()) | Err(VolumeError::NotFound(_)) => {}
                     Err(e) => tracing::warn!("{}attachment {att} of volume {volume_id} not deleted: {e}", instance.tag()),
                 }
@@ -343,7 +356,7 @@ impl ComputeManager {
         for mut bdm in bdms.into_iter().filter(|b| b.is_volume() && b.connection_info.is_some()) {
             let volume_id = bdm.volume_id.clone().unwrap_or_default();
             if let Some(att) = &bdm.attachment_id {
-                let _ = cinder::attachment_delete(self.volume.as_ref(), &auth, att).await;
+                let _ = self.delete_attachment(ctx, &auth, att).await;
             }
             bdm.attachment_id = match cinder::attachment_create(self.volume.as_ref(), &auth, &volume_id, &instance.uuid, None).await {
                 Ok(a) => a["id"].as_str().map(str::to_string),
