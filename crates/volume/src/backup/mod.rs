@@ -353,6 +353,7 @@ impl BackupManager {
             description: backup.display_description.clone(),
             created_at: crate::api::view::ts(backup.created_at),
             volume_meta: metadata::get(db, Table::Volume, &volume.id).await.map_err(|e| e.message)?,
+            volume_glance_meta: metadata::get(db, Table::VolumeImage, &volume.id).await.map_err(|e| e.message)?,
         };
         // An in-use volume is read through a temporary snapshot, as Cinder does for drivers
         // with backup_use_temp_snapshot: what the guest writes meanwhile does not tear it.
@@ -527,6 +528,18 @@ impl BackupManager {
                 metadata::set(db, Table::Volume, volume_id, &m.volume_meta, false)
                     .await
                     .map_err(|e| e.message)?;
+            }
+            // Cinder's _restore_vol_glance_meta: the image metadata replaces the volume's,
+            // and the volume is bootable.
+            if !m.volume_glance_meta.is_empty() {
+                metadata::set(db, Table::VolumeImage, volume_id, &m.volume_glance_meta, true)
+                    .await
+                    .map_err(|e| e.message)?;
+                let bootable = volumes::Changes {
+                    bootable: Some(true),
+                    ..Default::default()
+                };
+                volumes::update_if(db, volume_id, &[], &bootable).await.map_err(|e| e.message)?;
             }
         }
         Ok(())

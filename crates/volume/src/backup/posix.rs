@@ -64,6 +64,10 @@ pub struct Metadata {
     pub volume_size_bytes: u64,
     pub objects: Vec<ObjectInfo>,
     pub volume_meta: BTreeMap<String, String>,
+    /// The volume's image metadata (Cinder's `volume-glance-metadata`): a restore gives it
+    /// back and makes the volume bootable.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub volume_glance_meta: BTreeMap<String, String>,
 }
 
 /// `backup_sha256file`.
@@ -106,6 +110,7 @@ pub struct BackupInfo {
     pub description: Option<String>,
     pub created_at: String,
     pub volume_meta: BTreeMap<String, String>,
+    pub volume_glance_meta: BTreeMap<String, String>,
 }
 
 pub struct PosixDriver {
@@ -284,6 +289,7 @@ impl PosixDriver {
             volume_size_bytes: total,
             objects,
             volume_meta: info.volume_meta.clone(),
+            volume_glance_meta: info.volume_glance_meta.clone(),
         };
         write_json(
             &loc.sha_path(),

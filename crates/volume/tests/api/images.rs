@@ -152,6 +152,7 @@ async fn image_bytes_go_into_volumes_and_back() {
         return;
     }
     let (cloud, glance) = Cloud::with_images(file_backend).await;
+    let cloud = cloud.with_backup_service().await;
     let (_, _, member) = cloud.member("bytes").await;
     let dir = cloud.volume.config.state_dir().join("volumes").join("file-1");
     let data: Vec<u8> = (0..3 * 1024 * 1024u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
@@ -230,6 +231,20 @@ async fn image_bytes_go_into_volumes_and_back() {
         .expect("qemu-img");
     assert!(made.success());
     assert_eq!(sha(&std::fs::read(&back).expect("read")), sha(&file));
+    // A backup of a volume made from an image restores bootable, with the image metadata
+    // (Cinder's volume-glance-metadata in the backup).
+    let r = cloud.call(Method::POST, "/v3/backups", &member, Some(json!({"backup": {"volume_id": vol}}))).await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.body);
+    let backup = r.body["backup"]["id"].as_str().expect("backup").to_string();
+    cloud.wait_backup(&backup, "available").await;
+    let r = cloud.call(Method::POST, &format!("/v3/backups/{backup}/restore"), &member, Some(json!({"restore": {}}))).await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.body);
+    let restored = r.body["restore"]["volume_id"].as_str().expect("volume").to_string();
+    let v = cloud.wait_for(&format!("/v3/volumes/{restored}"), "volume", "available", 4800).await;
+    assert_eq!(v["bootable"], "true");
+    assert_eq!(v["volume_image_metadata"]["image_id"], raw.as_str());
+    assert_eq!(sha(&std::fs::read(dir.join(format!("volume-{restored}"))).expect("restored")), sha(&file));
+
     // Nothing is left in the conversion directory.
     let conversion = cloud.volume.config.state_dir().join("conversion");
     let left: Vec<_> = std::fs::read_dir(&conversion).map(|d| d.flatten().map(|e| e.path()).collect()).unwrap_or_default();
