@@ -7,7 +7,7 @@
 # S (a per-run suffix for every name a test makes) and TMP.
 # shellcheck shell=bash disable=SC2034  # the variables set here are for the sourcing script
 
-OSC="$OPENSTACK_VENV/bin/openstack"
+OSC="$OPENSTACK_VENV/bin/openstack" # cli_test_begin points it at the fork server's client
 [ -x "$OSC" ] || die "no $OSC: run tools/install-deps first"
 have jq || die "jq is missing: run tools/install-deps first"
 have curl || die "curl is missing: run tools/install-deps first"
@@ -126,6 +126,7 @@ on_exit() {
             eval "${CLEANUP[$i]}" >/dev/null 2>&1 || true
         done
     fi
+    osc_forkserver_stop
     rm -rf "$TMP"
     if [ "$rc" -eq 0 ]; then
         echo
@@ -136,9 +137,45 @@ on_exit() {
     exit "$rc"
 }
 
-# cli_test_begin NAME: installs the exit trap and announces the run.
+# --- the openstack CLI, started once -----------------------------------------------------
+# Each `openstack` run spends about a second starting Python and importing the client before
+# it sends a request; a script runs it hundreds of times. tools/lib/osc_forkserver.py imports
+# it once and forks the real `openstack` per command, so $OSC becomes its client (which falls
+# back to the plain command should the server be gone). MONOSTACK_OSC_FORKSERVER=0: plain.
+OSC_SERVER_PID=
+osc_forkserver_start() {
+    [ "${MONOSTACK_OSC_FORKSERVER:-1}" != 0 ] || return 0
+    local py="$OPENSTACK_VENV/bin/python" server="$REPO_ROOT/tools/lib/osc_forkserver.py"
+    local socket="$TMP/osc.sock"
+    "$py" "$server" serve "$socket" </dev/null >"$TMP/osc-forkserver.log" 2>&1 &
+    OSC_SERVER_PID=$!
+    for _ in $(seq 1 120); do
+        [ ! -S "$socket" ] || break
+        kill -0 "$OSC_SERVER_PID" 2>/dev/null || break
+        sleep 0.25
+    done
+    if [ ! -S "$socket" ]; then
+        echo "the openstack CLI fork server did not start; running the plain command" >&2
+        sed 's/^/       | /' "$TMP/osc-forkserver.log" >&2
+        osc_forkserver_stop
+        return 0
+    fi
+    printf '#!/bin/sh\nexec %q %q run %q "$@"\n' "$py" "$server" "$socket" >"$TMP/openstack"
+    chmod +x "$TMP/openstack"
+    OSC="$TMP/openstack"
+}
+osc_forkserver_stop() {
+    [ -n "$OSC_SERVER_PID" ] || return 0
+    kill "$OSC_SERVER_PID" 2>/dev/null || true
+    wait "$OSC_SERVER_PID" 2>/dev/null || true
+    OSC_SERVER_PID=
+}
+
+# cli_test_begin NAME: installs the exit trap, starts the CLI's fork server and announces
+# the run.
 cli_test_begin() {
     CLI_TEST_NAME=$1
     trap on_exit EXIT
+    osc_forkserver_start
     echo "$CLI_TEST_NAME CLI test against $AUTH_URL (clouds.yaml $CLOUDS, suffix $S)"
 }
