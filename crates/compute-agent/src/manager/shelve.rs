@@ -8,7 +8,7 @@
 use super::instance::{driver_ref, image_meta};
 use super::op::{Failure, OpResult};
 use super::ComputeManager;
-use crate::virt::{BlockDeviceInfo, PowerState, SpawnRequest};
+use crate::virt::{PowerState, SpawnRequest};
 use monostack_bus::Context;
 use monostack_common::time::{iso_seconds, now_micros};
 use monostack_compute::states::{power, task, vm};
@@ -99,7 +99,9 @@ impl ComputeManager {
             Ok(info) => super::instance::code(info.state),
             Err(_) => power::SHUTDOWN,
         };
-        self.driver.destroy(&guest, &[], &BlockDeviceInfo::default(), true).await?;
+        let bdms = self.bdms(ctx, uuid).await.unwrap_or_default();
+        self.driver.destroy(&guest, &[], &super::volumes::block_device_info(&bdms, None), true).await?;
+        self.terminate_volume_connections(ctx, instance).await;
         let offloaded = vec![
             InstanceField::VmState(vm::SHELVED_OFFLOADED.into()),
             InstanceField::TaskState(None),
@@ -143,14 +145,15 @@ impl ComputeManager {
         let placed = vec![InstanceField::Host(Some(self.host.clone())), InstanceField::Node(Some(t.node.clone())), InstanceField::TaskState(Some(task::SPAWNING.into()))];
         let instance_here = self.save(ctx, uuid, placed, Some(&[Some(task::UNSHELVING)])).await?;
         tracing::info!("{}Unshelving from image {}", instance.tag(), t.image_id.as_deref().unwrap_or("-"));
+        let guest = self.guest(&instance_here);
+        let bdms = self.connect_volumes(ctx, &instance_here, &guest).await?;
         let request = SpawnRequest {
             image_meta: image_meta(instance, t.image_id.as_deref()),
             network_info: self.bind_network_here(ctx, uuid).await,
-            block_device_info: BlockDeviceInfo { root_device_name: Some("/dev/vda".into()), ..BlockDeviceInfo::default() },
+            block_device_info: super::volumes::block_device_info(&bdms, None),
             power_on: true,
             ..SpawnRequest::default()
         };
-        let guest = self.guest(&instance_here);
         self.driver.spawn(&guest, &request, &crate::virt::NoProgress).await?;
         let state = self.power_state(&guest).await;
         let active = vec![InstanceField::VmState(vm::ACTIVE.into()), InstanceField::TaskState(None), InstanceField::PowerState(state)];

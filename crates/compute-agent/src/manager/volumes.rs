@@ -347,6 +347,59 @@ impl ComputeManager {
         }
     }
 
+    /// Nova's `_terminate_volume_connections` of a shelve offload: each connected volume gets
+    /// a fresh reservation for the server (no connector) and its connected attachment goes,
+    /// so the volume stays the server's (`reserved`) while no host holds it.
+    pub(crate) async fn terminate_volume_connections(&self, ctx: &Context, instance: &InstanceRecord) {
+        let Ok(bdms) = self.bdms(ctx, &instance.uuid).await else { return };
+        let Ok(auth) = self.volume_auth(ctx).await else { return };
+        for mut bdm in bdms.into_iter().filter(|b| b.is_volume() && b.connection_info.is_some()) {
+            let volume_id = bdm.volume_id.clone().unwrap_or_default();
+            match cinder::attachment_create(self.volume.as_ref(), &auth, &volume_id, &instance.uuid, None).await {
+                Ok(a) => {
+                    if let Some(old) = &bdm.attachment_id {
+                        let _ = self.delete_attachment(ctx, &auth, old).await;
+                    }
+                    bdm.attachment_id = a["id"].as_str().map(str::to_string);
+                }
+                Err(e) => tracing::warn!("{}volume {volume_id} not reserved for the offloaded server: {e}", instance.tag()),
+            }
+            bdm.connection_info = None;
+            let _ = self.bdm_save(ctx, &bdm).await;
+        }
+    }
+
+    /// The volumes of a server arriving on this host without connections (an unshelve):
+    /// each one gets a device if it has none, its attachment this host's connector, and
+    /// `os-complete`; answers the mappings for spawn.
+    pub(crate) async fn connect_volumes(&self, ctx: &Context, instance: &InstanceRecord, guest: &InstanceRef) -> Result<Vec<BlockDeviceMapping>, Failure> {
+        let mut bdms = self.bdms(ctx, &instance.uuid).await?;
+        if !bdms.iter().any(|b| b.is_volume() && b.connection_info.is_none()) {
+            return Ok(bdms);
+        }
+        let auth = self.volume_auth(ctx).await.map_err(|e| volume_failure(&e))?;
+        let mut used: Vec<String> = bdms.iter().filter_map(|b| b.device_name.clone()).collect();
+        used.push("/dev/vda".into());
+        for bdm in bdms.iter_mut().filter(|b| b.is_volume() && b.connection_info.is_none() && b.volume_id.is_some()) {
+            let volume_id = bdm.volume_id.clone().unwrap_or_default();
+            if bdm.attachment_id.is_none() {
+                let a = cinder::attachment_create(self.volume.as_ref(), &auth, &volume_id, &instance.uuid, None).await.map_err(|e| volume_failure(&e))?;
+                bdm.attachment_id = a["id"].as_str().map(str::to_string);
+            }
+            if bdm.device_name.is_none() {
+                let name = if bdm.boot_index == Some(0) { "/dev/vda".to_string() } else { next_free_device(&used) };
+                used.push(name.clone());
+                bdm.device_name = Some(name);
+            }
+            let connected = self.connect(&auth, guest, bdm).await?;
+            cinder::attachment_complete(self.volume.as_ref(), &auth, bdm.attachment_id.as_deref().unwrap_or_default()).await.map_err(|e| volume_failure(&e))?;
+            *bdm = connected;
+            self.bdm_save(ctx, bdm).await?;
+            tracing::info!("{}Volume {volume_id} connected on this host as {}", instance.tag(), bdm.device_name.as_deref().unwrap_or("-"));
+        }
+        Ok(bdms)
+    }
+
     /// A build given back for another host: the attachments made here are replaced by new
     /// reservations (Nova deletes them on the failed host and creates fresh ones), so the
     /// next host connects its own.

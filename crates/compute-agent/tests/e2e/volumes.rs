@@ -177,3 +177,33 @@ async fn a_volume_that_cannot_be_created_fails_the_build() {
     let server = cloud.wait_status(&id, "ERROR").await;
     assert!(server["fault"]["message"].as_str().unwrap_or_default().contains("did not finish being created"), "{server}");
 }
+
+#[tokio::test]
+async fn shelve_offload_keeps_volumes_reserved_and_unshelve_connects_them() {
+    let cloud = Cloud::start(1).await;
+    let (_, _, t) = cloud.identity.member(&cloud.admin, "vera").await;
+    let id = server_of(&cloud, &t, json!({"name": "shelf", "imageRef": cloud.image_id, "flavorRef": "1", "networks": "none"})).await;
+    cloud.wait_status(&id, "ACTIVE").await;
+    let before = cloud.volume(&t, 1).await;
+    let r = cloud.call_as(&t, Method::POST, &format!("/v2.1/servers/{id}/os-volume_attachments"), Some(json!({"volumeAttachment": {"volumeId": before}}))).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    cloud.wait_volume(&t, &before, "in-use").await;
+
+    cloud.action(&id, json!({"shelve": null})).await;
+    cloud.wait_status(&id, "SHELVED_OFFLOADED").await;
+    // No host holds it: the volume is only reserved for the server.
+    cloud.wait_volume(&t, &before, "reserved").await;
+    // A volume attached while offloaded has no device until the server lands on a host.
+    let during = cloud.volume(&t, 1).await;
+    let r = cloud.call_as(&t, Method::POST, &format!("/v2.1/servers/{id}/os-volume_attachments"), Some(json!({"volumeAttachment": {"volumeId": during}}))).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["volumeAttachment"]["device"], Value::Null);
+
+    cloud.action(&id, json!({"unshelve": null})).await;
+    let server = cloud.wait_status(&id, "ACTIVE").await;
+    cloud.wait_volume(&t, &before, "in-use").await;
+    cloud.wait_volume(&t, &during, "in-use").await;
+    wait_driver_volumes(&cloud, &server, &[("/dev/vdb", &before), ("/dev/vdc", &during)]).await;
+    let r = cloud.call_as(&t, Method::GET, &format!("/v2.1/servers/{id}/os-volume_attachments/{during}"), None).await;
+    assert_eq!(r.body["volumeAttachment"]["device"], "/dev/vdc", "{}", r.body);
+}

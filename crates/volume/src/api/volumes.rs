@@ -553,7 +553,7 @@ async fn create(
         backup_id,
     };
     let v = api::create(&state, &ctx, req).await?;
-    let body = json!({"volume": show_one(&state, &ctx, mv, &v).await?});
+    let body = json!({"volume": without_extensions(show_one(&state, &ctx, mv, &v).await?)});
     Ok((StatusCode::ACCEPTED, Json(body)).into_response())
 }
 
@@ -610,8 +610,18 @@ async fn update(
     }
     let v = api::find(&state, &ctx, &id).await?;
     Ok(Json(
-        json!({"volume": show_one(&state, &ctx, mv, &v).await?}),
+        json!({"volume": without_extensions(show_one(&state, &ctx, mv, &v).await?)}),
     ))
+}
+
+/// Cinder's extension attributes (host, tenant, migration status, image metadata) extend
+/// only `show` and the detailed list; create and update answer the plain view (Tempest's
+/// create/update schemas refuse the others).
+fn without_extensions(mut view: Value) -> Value {
+    if let Some(m) = view.as_object_mut() {
+        m.retain(|k, _| !k.starts_with("os-vol-") && k != "volume_image_metadata");
+    }
+    view
 }
 
 async fn delete(
