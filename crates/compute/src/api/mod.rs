@@ -16,6 +16,7 @@ pub mod images;
 pub mod input;
 pub mod interfaces;
 pub mod volume_attachments;
+pub mod volumes_proxy;
 pub mod instance_actions;
 pub mod instance_usage_audit_log;
 pub mod ips;
@@ -87,6 +88,7 @@ pub fn router(state: State, validator: SharedValidator, identity_url: &str) -> R
         .merge(ips::routes())
         .merge(interfaces::routes())
         .merge(volume_attachments::routes())
+        .merge(volumes_proxy::routes())
         .merge(security_groups::routes())
         .merge(networks::routes())
         .merge(instance_actions::routes())
@@ -105,8 +107,11 @@ pub fn router(state: State, validator: SharedValidator, identity_url: &str) -> R
 
 /// Rewrites `/v2.1/<project id>/rest` to `/v2.1/rest` (clients configured with Nova's older
 /// endpoint form put the project id in every URL), and the legacy `/v2/[<project id>/]rest`
-/// to `/v2.1/rest`, marked [`LegacyV2`] so it is served at 2.1.
+/// to `/v2.1/rest`, marked [`LegacyV2`] so it is served at 2.1. Every response also carries
+/// the request id as `x-compute-request-id`, the header Nova sends beside
+/// `x-openstack-request-id` (Tempest's instance action tests read it).
 async fn rewrite_path(mut req: Request, next: Next) -> Response {
+    let request_id = req.extensions().get::<monostack_common::request_id::RequestId>().map(|id| id.0.clone());
     if let Some((rewritten, legacy)) = served_path(req.uri().path()) {
         let query = req.uri().query().map(|q| format!("?{q}")).unwrap_or_default();
         if let Ok(uri) = format!("{rewritten}{query}").parse() {
@@ -116,7 +121,11 @@ async fn rewrite_path(mut req: Request, next: Next) -> Response {
             }
         }
     }
-    next.run(req).await
+    let mut resp = next.run(req).await;
+    if let Some(value) = request_id.and_then(|id| http::HeaderValue::from_str(&id).ok()) {
+        resp.headers_mut().insert("x-compute-request-id", value);
+    }
+    resp
 }
 
 fn is_project_id(segment: &str) -> bool {

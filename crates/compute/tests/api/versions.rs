@@ -18,6 +18,13 @@ async fn version_documents_and_negotiation() {
     assert_eq!(malformed.status, StatusCode::BAD_REQUEST);
     let no_token = cloud.call(Method::GET, "/v2.1/flavors", "", None).await;
     assert_eq!(no_token.status, StatusCode::UNAUTHORIZED);
+
+    // Nova's own request id header, on successes and faults alike.
+    for resp in [&current, &too_new, &no_token] {
+        let id = |name: &str| resp.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+        assert!(id("x-compute-request-id").is_some_and(|id| id.starts_with("req-")), "{:?}", resp.headers);
+        assert_eq!(id("x-compute-request-id"), id("x-openstack-request-id"));
+    }
 }
 
 #[tokio::test]
