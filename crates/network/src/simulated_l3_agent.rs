@@ -133,7 +133,9 @@ impl Agent {
     }
 
     /// Fetches the routers (`None`: all of its routers) and reports their ports up; ports
-    /// that left them (or routers it no longer hosts) are reported down.
+    /// that left them (or routers it no longer hosts) are reported down. A full sync reports
+    /// up only the ports it had not seen (so the periodic one writes nothing when nothing
+    /// changed); a sync of named routers, the answer to a notification, reports all of theirs.
     async fn sync(&self, router_ids: Option<Vec<String>>) -> anyhow::Result<()> {
         let mut known = self.routers.lock().await;
         let req = SyncRouters {
@@ -170,13 +172,16 @@ impl Agent {
             match now.remove(&id) {
                 Some(ports) => {
                     down.extend(before.difference(&ports).cloned());
-                    up.extend(ports.iter().cloned());
+                    if router_ids.is_some() {
+                        up.extend(ports.iter().cloned());
+                    } else {
+                        up.extend(ports.difference(&before).cloned());
+                    }
                     known.insert(id, ports);
                 }
                 None => down.extend(before),
             }
         }
-        // Re-reporting a port that is up already changes nothing on the server.
         for port in up {
             self.device(&port, true).await;
         }
