@@ -210,3 +210,51 @@ async fn boot_from_volume_checks_and_reserves_the_volumes() {
     assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
     cloud.wait_volume(&member, &volume, "available").await;
 }
+
+#[tokio::test]
+async fn volumes_and_snapshots_proxy_until_2_35() {
+    let cloud = Cloud::start().await;
+    let (_, _, member) = cloud.member("vera").await;
+    let r = cloud.call_at(Some("2.1"), Method::POST, "/v2.1/os-volumes", &member, Some(json!({"volume": {"size": "1", "display_name": "old-api", "metadata": {"k": "v"}}}))).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let v = &r.body["volume"];
+    assert_eq!(v["displayName"], "old-api");
+    assert_eq!(v["size"], 1);
+    assert_eq!(v["attachments"], json!([{}]));
+    assert_eq!(v["metadata"], json!({"k": "v"}));
+    let id = v["id"].as_str().expect("id").to_string();
+    cloud.wait_volume(&member, &id, "available").await;
+    let r = cloud.call_at(Some("2.1"), Method::GET, &format!("/v2.1/os-volumes/{id}"), &member, None).await;
+    assert_eq!(r.body["volume"]["status"], "available", "{}", r.body);
+    let r = cloud.call_at(Some("2.1"), Method::GET, "/v2.1/os-volumes/detail", &member, None).await;
+    assert_eq!(r.body["volumes"].as_array().map(Vec::len), Some(1), "{}", r.body);
+    // Nova's schema: a size of at least 1.
+    let r = cloud.call_at(Some("2.1"), Method::POST, "/v2.1/os-volumes", &member, Some(json!({"volume": {"size": 0}}))).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    let r = cloud.call_at(Some("2.1"), Method::POST, "/v2.1/os-volumes", &member, Some(json!({"volume": {"display_name": "no-size"}}))).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+
+    let r = cloud.call_at(Some("2.1"), Method::POST, "/v2.1/os-snapshots", &member, Some(json!({"snapshot": {"volume_id": id, "display_name": "snap"}}))).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let snap = r.body["snapshot"]["id"].as_str().expect("snapshot id").to_string();
+    assert_eq!(r.body["snapshot"]["volumeId"], id.as_str());
+    let r = cloud.call_at(Some("2.1"), Method::GET, &format!("/v2.1/os-snapshots/{snap}"), &member, None).await;
+    assert_eq!(r.body["snapshot"]["displayName"], "snap", "{}", r.body);
+    for _ in 0..250 {
+        let r = cloud.call_at(Some("2.1"), Method::GET, &format!("/v2.1/os-snapshots/{snap}"), &member, None).await;
+        if r.body["snapshot"]["status"] == "available" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let r = cloud.call_at(Some("2.1"), Method::DELETE, &format!("/v2.1/os-snapshots/{snap}"), &member, None).await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.body);
+
+    // Gone from 2.36; unknown volumes are Nova's 404.
+    let r = cloud.call_at(Some("2.36"), Method::GET, "/v2.1/os-volumes", &member, None).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let missing = uuid::Uuid::new_v4().to_string();
+    let r = cloud.call_at(Some("2.1"), Method::GET, &format!("/v2.1/os-volumes/{missing}"), &member, None).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert_eq!(fault_message(&r), format!("Volume {missing} could not be found."));
+}
