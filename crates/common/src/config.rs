@@ -440,6 +440,10 @@ section! {
         /// Largest chunk of a backup, in bytes of volume data (Cinder's backup_file_size),
         /// rounded down to whole 32 KiB blocks.
         backup_file_size: u64 = 1999994880,
+        /// How backup chunks are compressed (Cinder's backup_compression_algorithm): `zlib`
+        /// (also `gzip`), or `none` (also `off`, `no`) for data that does not compress, where
+        /// zlib costs most of a backup's time. Restores read either.
+        backup_compression_algorithm: String = "zlib".into(),
     }
 }
 
@@ -737,6 +741,9 @@ impl Config {
             if !matches!(backend.volume_clear.as_str(), "zero" | "none") {
                 return Err(ConfigError::Parse(format!("volume_backends.{name}.volume_clear must be zero or none")));
             }
+        }
+        if !matches!(self.volume.backup_compression_algorithm.as_str(), "zlib" | "gzip" | "none" | "off" | "no") {
+            return Err(ConfigError::Parse("volume.backup_compression_algorithm must be zlib or none".into()));
         }
         for name in &self.volume.enabled_backends {
             if name.is_empty() || name.contains(['@', '#', '.']) {

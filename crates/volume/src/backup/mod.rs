@@ -76,7 +76,10 @@ pub fn backup_dir(service: &VolumeService) -> PathBuf {
 pub async fn start(service: Arc<VolumeService>) -> anyhow::Result<BackupHandle> {
     let root = backup_dir(&service);
     std::fs::create_dir_all(&root).map_err(|e| anyhow::anyhow!("backup directory {}: {e}", root.display()))?;
-    let driver = Arc::new(PosixDriver::new(root, service.config.volume.backup_file_size));
+    let driver = Arc::new(
+        PosixDriver::new(root, service.config.volume.backup_file_size)
+            .with_compression(&service.config.volume.backup_compression_algorithm),
+    );
     let host = crate::host_name(&service.config);
     let zone = service.config.volume.storage_availability_zone.clone();
     services::register(&service.db, &host, "cinder-backup", rpc::BACKUP_TOPIC, &zone)

@@ -116,6 +116,8 @@ pub struct BackupInfo {
 pub struct PosixDriver {
     root: PathBuf,
     file_size: u64,
+    /// Whether new chunks are zlib-compressed (else stored as they are, `none`).
+    compress: bool,
 }
 
 /// The default container of a backup (Cinder's posix `update_container_name`).
@@ -156,15 +158,33 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Where a chunk's data goes: through zlib, or as it is.
+enum ChunkWriter {
+    Zlib(ZlibEncoder<Hashing<File>>),
+    Plain(Hashing<File>),
+}
+
+impl ChunkWriter {
+    fn write_all(&mut self, data: &[u8]) -> std::io::Result<()> {
+        match self {
+            ChunkWriter::Zlib(e) => e.write_all(data),
+            ChunkWriter::Plain(h) => h.write_all(data),
+        }
+    }
+}
+
 /// An open chunk being written.
 struct OpenObject {
     info: ObjectInfo,
-    encoder: ZlibEncoder<Hashing<File>>,
+    encoder: ChunkWriter,
 }
 
 impl OpenObject {
     fn finish(self) -> Result<ObjectInfo, BackupError> {
-        let hashing = self.encoder.finish()?;
+        let hashing = match self.encoder {
+            ChunkWriter::Zlib(e) => e.finish()?,
+            ChunkWriter::Plain(h) => h,
+        };
         hashing.inner.sync_all()?;
         let mut info = self.info;
         info.sha256 = hex(&hashing.hasher.finalize());
@@ -180,7 +200,15 @@ impl PosixDriver {
         PosixDriver {
             root,
             file_size: (file_size / block).max(1) * block,
+            compress: true,
         }
+    }
+
+    /// The same, storing new chunks as `algorithm` says (Cinder's
+    /// backup_compression_algorithm: `zlib`/`gzip`, or `none`/`off`/`no`).
+    pub fn with_compression(mut self, algorithm: &str) -> Self {
+        self.compress = !matches!(algorithm, "none" | "off" | "no");
+        self
     }
 
     pub fn root(&self) -> &Path {
@@ -241,21 +269,24 @@ impl PosixDriver {
                 if current.is_none() {
                     let name = loc.object(objects.len() + 1);
                     let file = File::create(loc.dir.join(&name))?;
+                    let hashing = Hashing {
+                        inner: file,
+                        hasher: Sha256::new(),
+                    };
+                    let (compression, encoder) = if self.compress {
+                        ("zlib", ChunkWriter::Zlib(ZlibEncoder::new(hashing, Compression::fast())))
+                    } else {
+                        ("none", ChunkWriter::Plain(hashing))
+                    };
                     current = Some(OpenObject {
                         info: ObjectInfo {
                             name,
                             offset,
                             length: 0,
-                            compression: "zlib".into(),
+                            compression: compression.into(),
                             sha256: String::new(),
                         },
-                        encoder: ZlibEncoder::new(
-                            Hashing {
-                                inner: file,
-                                hasher: Sha256::new(),
-                            },
-                            Compression::fast(),
-                        ),
+                        encoder,
                     });
                 }
                 if let Some(o) = current.as_mut() {
@@ -321,10 +352,12 @@ impl PosixDriver {
                     obj.name, obj.sha256
                 )));
             }
-            if obj.compression != "zlib" {
-                return Err(BackupError::Invalid(format!("unsupported compression {} of {}", obj.compression, obj.name)));
-            }
-            let mut decoder = ZlibDecoder::new(BufReader::new(File::open(&path)?));
+            let file = BufReader::with_capacity(1 << 20, File::open(&path)?);
+            let mut decoder: Box<dyn Read> = match obj.compression.as_str() {
+                "zlib" => Box::new(ZlibDecoder::new(file)),
+                "none" => Box::new(file),
+                other => return Err(BackupError::Invalid(format!("unsupported compression {other} of {}", obj.name))),
+            };
             let mut block = vec![0u8; SHA_BLOCK];
             let mut done = 0u64;
             while done < obj.length {
@@ -484,6 +517,37 @@ mod tests {
         driver.delete(&full).expect("delete");
         driver.delete(&inc).expect("delete");
         assert!(!dir.path().join("backups/aa").exists());
+    }
+
+    #[test]
+    fn uncompressed_chunks_restore_and_mix_with_compressed_ones() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let zlib = PosixDriver::new(dir.path().join("backups"), 4 * SHA_BLOCK as u64);
+        let plain = PosixDriver::new(dir.path().join("backups"), 4 * SHA_BLOCK as u64).with_compression("none");
+        let src = dir.path().join("vol");
+        let mut data: Vec<u8> = (0..(6 * SHA_BLOCK)).map(|i| (i * 13 % 249) as u8).collect();
+        std::fs::write(&src, &data).expect("write");
+        let full = plain.location("ccddeeff-full", &default_container("ccddeeff-full"));
+        let m = plain.backup(&src, &full, &info("ccddeeff-full", None), None).expect("full");
+        assert!(m.objects.iter().all(|o| o.compression == "none"));
+        assert_eq!(std::fs::metadata(full.dir.join("backup-00001")).expect("chunk").len(), 4 * SHA_BLOCK as u64);
+        data[2 * SHA_BLOCK] ^= 0xff;
+        std::fs::write(&src, &data).expect("write");
+        let parent = plain.read_shas(&full).expect("shas").sha256s;
+        let inc = zlib.location("ccddeeff-incr", &default_container("ccddeeff-incr"));
+        let m = zlib.backup(&src, &inc, &info("ccddeeff-incr", Some("ccddeeff-full")), Some(&parent)).expect("incr");
+        assert!(m.objects.iter().all(|o| o.compression == "zlib"));
+        let target = dir.path().join("restored");
+        std::fs::write(&target, vec![0u8; data.len()]).expect("target");
+        zlib.restore_one(&full, &target).expect("restore full");
+        zlib.restore_one(&inc, &target).expect("restore incremental");
+        assert_eq!(std::fs::read(&target).expect("read"), data);
+        // A flipped byte of a stored chunk fails its restore too.
+        let chunk = full.dir.join("backup-00002");
+        let mut bytes = std::fs::read(&chunk).expect("chunk");
+        bytes[10] ^= 0x01;
+        std::fs::write(&chunk, bytes).expect("corrupt");
+        assert!(zlib.restore_one(&full, &target).is_err());
     }
 
     #[test]
