@@ -82,18 +82,16 @@ impl Glance {
         }
     }
 
-    /// The image API's base URL (without `/v2`): the catalog's public `image` endpoint, asked
-    /// once with the service token, else the configured one.
+    /// The image API's base URL (without `/v2`): the catalog's public `image` endpoint (kept
+    /// once found), else the configured one (the catalog is asked again next time).
     pub async fn base_url(&self) -> String {
-        self.endpoint
-            .get_or_init(|| async {
-                match self.catalog_endpoint().await {
-                    Some(url) => url,
-                    None => self.fallback_url.clone(),
-                }
-            })
-            .await
-            .clone()
+        if let Some(url) = self.endpoint.get() {
+            return url.clone();
+        }
+        match self.catalog_endpoint().await {
+            Some(url) => self.endpoint.get_or_init(|| async { url }).await.clone(),
+            None => self.fallback_url.clone(),
+        }
     }
 
     async fn catalog_endpoint(&self) -> Option<String> {

@@ -5,6 +5,7 @@
 //! and makes it `available` (Cinder's `_create_from_backup` for drivers without their own).
 
 use super::VolumeManager;
+use crate::db::metadata::{self, Table};
 use crate::db::{backups, snapshots, volumes};
 use crate::drivers::ModelUpdate;
 use crate::flow::Flow;
@@ -94,6 +95,12 @@ impl VolumeManager {
                 Ok::<_, String>(())
             })
             .await;
+        // Cinder copies the image metadata of the volume a copy is made from.
+        let image_meta_from = match &source {
+            Ok(Source::Snapshot(s)) => Some(s.volume_id.clone()),
+            Ok(Source::Volume(v)) => Some(v.id.clone()),
+            _ => None,
+        };
         let made: Result<Made, String> = match source {
             Err(e) => Err(e),
             Ok(source) => {
@@ -141,6 +148,17 @@ impl VolumeManager {
                 return;
             }
             Ok(Made::Done(model, bootable)) => {
+                if let Some(from) = &image_meta_from {
+                    match metadata::get(db, Table::VolumeImage, from).await {
+                        Ok(meta) if !meta.is_empty() => {
+                            if let Err(e) = metadata::set(db, Table::VolumeImage, volume_id, &meta, true).await {
+                                tracing::warn!("Image metadata of {from} not copied to volume {volume_id}: {}", e.message);
+                            }
+                        }
+                        Ok(_) => {}
+                        Err(e) => tracing::warn!("Image metadata of {from} not read: {}", e.message),
+                    }
+                }
                 flow.task("CreateVolumeOnFinishTask", async {
                     let changes = volumes::Changes {
                         status: Some(states::volume::AVAILABLE.into()),

@@ -92,6 +92,12 @@ async fn volumes_from_images_and_images_from_volumes() {
     // Upload to an image: Cinder's response, the volume back to available, the image active
     // with the volume's image properties.
     let vol = cloud.volume(&member, json!({"volume": {"size": 1, "imageRef": image}})).await;
+    // A clone keeps the image metadata and the bootable flag (Cinder copies the glance
+    // metadata).
+    let clone = cloud.volume(&member, json!({"volume": {"source_volid": vol}})).await;
+    let v = cloud.wait_volume(&clone, "available").await;
+    assert_eq!(v["bootable"], "true");
+    assert_eq!(v["volume_image_metadata"]["image_id"], image.as_str());
     let up = act(&cloud, "3.1", &member, &vol, json!({"os-volume_upload_image": {"image_name": "from-volume", "disk_format": "raw", "container_format": "bare", "visibility": "private"}})).await;
     assert_eq!(up.status, StatusCode::ACCEPTED, "{}", up.body);
     let body = &up.body["os-volume_upload_image"];
