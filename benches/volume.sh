@@ -4,6 +4,7 @@
 # itself does, against a cloud on this machine.
 #
 #   benches/volume.sh [--runs 5] [--image-mib 64] [--size-gib 1]
+#   MONOSTACK__VOLUME__BACKUP_COMPRESSION_ALGORITHM=none benches/volume.sh   # chunks stored as they are
 #
 # Uses the cloud answering on 127.0.0.1:5000 if there is one (its openrc is read from
 # <state>/openrc); else builds monostack and starts an all-in-one in a temporary state
@@ -249,6 +250,8 @@ echo "| measure | median ms | runs |"
 echo "| --- | ---: | ---: |"
 echo "| create to available, blank 1 GiB | $blank | $runs |"
 echo "| create to available, from a $image_mib MiB raw image | $from_image | $runs |"
+echo
+echo "backup compression: ${MONOSTACK__VOLUME__BACKUP_COMPRESSION_ALGORITHM:-as the cloud is configured (zlib by default)}"
 echo
 echo "| measure ($size_gib GiB of random data) | MB/s | of dd |"
 echo "| --- | ---: | ---: |"
