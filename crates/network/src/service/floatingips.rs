@@ -229,7 +229,7 @@ pub async fn create(
         })
     })
     .await?;
-    notify_ports(svc, &[created.fixed_port_id.clone()]).await;
+    notify_ports(svc, std::slice::from_ref(&created.fixed_port_id)).await;
     Ok(created)
 }
 
