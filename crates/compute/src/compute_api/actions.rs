@@ -108,18 +108,22 @@ pub async fn trigger_crash_dump(svc: &ComputeService, ctx: &RequestContext, inst
     Ok(())
 }
 
-/// `rescue`: boots the rescue image (the server's own image unless `rescue_image_ref`).
-pub async fn rescue(svc: &ComputeService, ctx: &RequestContext, instance: &Instance, password: String, rescue_image_ref: Option<String>) -> ApiResult<()> {
+/// `rescue`: boots the rescue image (the server's own image unless `rescue_image_ref`). A
+/// volume-backed server is rescued only from 2.87 (`allow_bfv_rescue`) with a rescue image
+/// naming `hw_rescue_device` and `hw_rescue_bus` (stable device rescue), as Nova.
+pub async fn rescue(svc: &ComputeService, ctx: &RequestContext, instance: &Instance, password: String, rescue_image_ref: Option<String>, allow_bfv_rescue: bool) -> ApiResult<()> {
     let p = Precondition::new("rescue", &[vm::ACTIVE, vm::STOPPED, vm::ERROR]);
     checks::check(ctx, instance, &p)?;
+    let mut stable_rescue = false;
     if let Some(image) = &rescue_image_ref {
         let meta = super::create::image::get(svc, ctx, image).await.map_err(|_| ApiError::bad_request(format!("Requested rescue image '{image}' is not supported")))?;
         if meta.properties.contains_key("img_block_device_mapping") {
             return Err(ApiError::bad_request(format!("Requested rescue image '{image}' is not supported")));
         }
+        stable_rescue = meta.properties.contains_key("hw_rescue_device") && meta.properties.contains_key("hw_rescue_bus");
     }
     let bdms = crate::db::block_device_mappings::list(&svc.db, &instance.uuid).await?;
-    if bdms.iter().any(|b| b.is_volume_root()) {
+    if bdms.iter().any(|b| b.is_volume_root()) && !(allow_bfv_rescue && stable_rescue) {
         return Err(ApiError::bad_request(format!("Instance {} cannot be rescued: Cannot rescue a volume-backed instance", instance.uuid)));
     }
     let host = host_of(instance)?;

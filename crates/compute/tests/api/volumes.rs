@@ -258,3 +258,25 @@ async fn volumes_and_snapshots_proxy_until_2_35() {
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     assert_eq!(fault_message(&r), format!("Volume {missing} could not be found."));
 }
+
+#[tokio::test]
+async fn volume_backed_servers_are_rescued_only_with_a_stable_rescue_image_from_2_87() {
+    let cloud = Cloud::start().await;
+    let (_, _, member) = cloud.member("vera").await;
+    let volume = cloud.volume(&member, 1).await;
+    let bdm = json!([{"boot_index": 0, "uuid": volume, "source_type": "volume", "destination_type": "volume"}]);
+    let r = boot(&cloud, &member, MV, json!({"imageRef": null, "block_device_mapping_v2": bdm})).await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.body);
+    let server = r.body["server"]["id"].as_str().expect("id").to_string();
+    set_state(&cloud, &server, "active", None, Some("cn1")).await;
+    let fields = json!({"name": "rescue", "visibility": "public", "disk_format": "raw", "container_format": "bare", "hw_rescue_device": "disk", "hw_rescue_bus": "virtio"});
+    let stable = crate::images::upload(&cloud.image_url, &cloud.admin, fields, &[0u8; 512]).await;
+    let action = format!("/v2.1/servers/{server}/action");
+    let r = cloud.call_at(Some("2.86"), Method::POST, &action, &member, Some(json!({"rescue": {"rescue_image_ref": stable}}))).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    assert_eq!(fault_message(&r), format!("Instance {server} cannot be rescued: Cannot rescue a volume-backed instance"));
+    let r = cloud.call_at(Some("2.87"), Method::POST, &action, &member, Some(json!({"rescue": {"rescue_image_ref": cloud.image_id}}))).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "a rescue image without hw_rescue_*: {}", r.body);
+    let r = cloud.call_at(Some("2.87"), Method::POST, &action, &member, Some(json!({"rescue": {"rescue_image_ref": stable}}))).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+}

@@ -132,6 +132,6 @@ async fn rescue(a: Action<'_>) -> ApiResult<Response> {
     };
     let password = password.unwrap_or_else(super::password::generate);
     let instance = a.authorized("os_compute_api:os-rescue", true).await?;
-    actions::rescue(a.state, a.ctx, &instance, password.clone(), image).await?;
+    actions::rescue(a.state, a.ctx, &instance, password.clone(), image, a.mv.at_least(87)).await?;
     Ok(axum::Json(json!({"adminPass": password})).into_response())
 }
