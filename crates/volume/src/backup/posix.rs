@@ -215,6 +215,19 @@ impl PosixDriver {
         &self.root
     }
 
+    /// Where an existing backup is kept: in `container`, its files named with the prefix its
+    /// record keeps (`service_metadata`, as Cinder's posix driver does), so a record imported
+    /// under another id still finds them; a prefix that is not a plain file name is ignored.
+    pub fn existing_location(&self, backup_id: &str, container: &str, prefix: Option<&str>) -> Location {
+        let mut loc = self.location(backup_id, container);
+        if let Some(p) = prefix.filter(|p| {
+            !p.is_empty() && p.len() <= 255 && p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        }) {
+            loc.prefix = p.to_string();
+        }
+        loc
+    }
+
     /// Where a backup in `container` is kept.
     pub fn location(&self, backup_id: &str, container: &str) -> Location {
         let prefix = if container == default_container(backup_id) {

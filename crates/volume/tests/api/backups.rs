@@ -306,6 +306,36 @@ async fn corrupt_chunks_fail_the_restore_and_records_travel() {
     cloud.wait_volume(&target, "error_restoring").await;
     cloud.wait_backup(&id, "available").await;
 
+    // A record exported and imported under a new id (as Tempest does) finds the original's
+    // files through its recorded prefix, and restores.
+    let orig = backup_ok(&cloud, &member, json!({"backup": {"volume_id": vol}})).await;
+    let rec = cloud
+        .call(Method::GET, &format!("/v3/backups/{orig}/export_record"), &cloud.admin, None)
+        .await
+        .body["backup-record"]
+        .clone();
+    let engine = base64::engine::general_purpose::STANDARD;
+    use base64::Engine;
+    let mut record: Value = serde_json::from_slice(&engine.decode(rec["backup_url"].as_str().expect("url")).expect("base64")).expect("json");
+    let copy_id = "4b1f0c9e-7d2a-4e55-9a61-2c3d4e5f6a7b";
+    record["id"] = json!(copy_id);
+    let url = engine.encode(serde_json::to_vec(&record).expect("record"));
+    let r = cloud
+        .call(
+            Method::POST,
+            "/v3/backups/import_record",
+            &cloud.admin,
+            Some(json!({"backup-record": {"backup_service": rec["backup_service"], "backup_url": url}})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    cloud.wait_backup(copy_id, "available").await;
+    let r = restore(&cloud, &cloud.admin, copy_id, json!({"restore": {}})).await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.body);
+    let copy_vol = r.body["restore"]["volume_id"].as_str().expect("volume").to_string();
+    cloud.wait_for(&format!("/v3/volumes/{copy_vol}"), "volume", "available", 4800).await;
+    assert_eq!(sha(&volume_file(&cloud, &copy_vol)), sha(&volume_file(&cloud, &vol)));
+
     // A record whose data is missing imports as error.
     let lost = backup_ok(&cloud, &member, json!({"backup": {"volume_id": vol}})).await;
     let rec = cloud
