@@ -5,7 +5,7 @@
 
 use super::input;
 use super::query::{self, Paging};
-use super::view::opt_ts;
+use super::view::{self, opt_ts};
 use super::{own_target, ApiResult, Caller, Microversion, State};
 use crate::db::attachments::{self, Attachment};
 use crate::db::volumes;
@@ -172,7 +172,7 @@ async fn listing(state: State, ctx: crate::context::RequestContext, mv: Microver
     let path = if detailed { "attachments/detail" } else { "attachments" };
     Ok(Json(query::list_body(
         "attachments",
-        &format!("{}/v3/{}/{path}", state.public_url, ctx.project_id()),
+        &view::collection_url(&state, &ctx, path),
         &pairs,
         page.items.iter().map(view).collect(),
         page.items.last().map(|a| a.id.as_str()),

@@ -5,7 +5,7 @@
 
 use super::input;
 use super::query::{self, Paging};
-use super::view::{links, opt_ts, ts};
+use super::view::{self, links, opt_ts, ts};
 use super::{own_target, ApiResult, Caller, Microversion, State};
 use crate::context::RequestContext;
 use crate::db::backups::{self, Backup};
@@ -209,7 +209,7 @@ async fn listing(state: State, ctx: RequestContext, mv: Microversion, uri: &http
     let path = if detailed { "backups/detail" } else { "backups" };
     Ok(Json(query::list_body(
         "backups",
-        &format!("{}/v3/{}/{path}", state.public_url, ctx.project_id()),
+        &view::collection_url(&state, &ctx, path),
         &pairs,
         list,
         page.items.last().map(|b| b.id.as_str()),

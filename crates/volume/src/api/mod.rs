@@ -6,6 +6,8 @@
 pub mod attachments;
 pub mod backups;
 pub mod caller;
+pub mod extensions;
+pub mod hosts;
 pub mod input;
 pub mod microversion;
 pub mod pools;
@@ -59,6 +61,8 @@ pub fn router(state: State, validator: SharedValidator, identity_url: &str) -> R
         .merge(quota_sets::routes())
         .merge(pools::routes())
         .merge(qos_specs::routes())
+        .merge(extensions::routes())
+        .merge(hosts::routes())
         .layer(axum::middleware::from_fn(microversion::negotiate))
         .layer(axum::middleware::from_fn(move |req, next| {
             require_token(validator.clone(), www.clone(), req, next)
@@ -76,9 +80,12 @@ pub fn router(state: State, validator: SharedValidator, identity_url: &str) -> R
     ))
 }
 
-/// Rewrites `/v3/<project id>/rest` to `/v3/rest`.
+/// Rewrites `/v3/<project id>/rest` to `/v3/rest`, and serves the request knowing which form
+/// it came in (for its links, [`view::URL_NAMES_PROJECT`]).
 async fn rewrite_path(mut req: Request, next: Next) -> Response {
-    if let Some(rewritten) = served_path(req.uri().path()) {
+    let served = served_path(req.uri().path());
+    let names_project = served.is_some();
+    if let Some(rewritten) = served {
         let query = req
             .uri()
             .query()
@@ -88,7 +95,7 @@ async fn rewrite_path(mut req: Request, next: Next) -> Response {
             *req.uri_mut() = uri;
         }
     }
-    next.run(req).await
+    view::URL_NAMES_PROJECT.scope(names_project, next.run(req)).await
 }
 
 /// Keystone's project ids: 32 hex digits (Cinder's own resource names never look like that).

@@ -155,7 +155,9 @@ impl Paging {
     }
 
     /// Sorts `items` (ties broken by id, in the last key's direction), then cuts the page.
-    /// Returns the page and whether more items follow. An unknown marker is a 404.
+    /// Returns the page and whether it has a `next` link: as in Cinder, whenever the page is
+    /// full, even when nothing follows (the next page is then empty, without a link). An
+    /// unknown marker is a 404.
     pub fn apply<T>(
         &self,
         mut items: Vec<T>,
@@ -187,9 +189,9 @@ impl Paging {
             start = start.max(pos + 1);
         }
         let mut rest: Vec<T> = items.into_iter().skip(start).collect();
-        let more = rest.len() > self.limit;
         rest.truncate(self.limit);
-        Ok((rest, more))
+        let full = self.limit > 0 && rest.len() == self.limit;
+        Ok((rest, full))
     }
 }
 
@@ -197,7 +199,7 @@ impl Paging {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Page<T> {
     pub items: Vec<T>,
-    /// Whether items follow this page (a `next` link is due).
+    /// Whether a `next` link is due (the page is full, see [`Paging::apply`]).
     pub more: bool,
     /// Items that matched the filters, across every page.
     pub count: usize,
@@ -295,9 +297,14 @@ mod tests {
         )
         .expect("paging");
         let (page, more) = next
-            .apply(items, |i| i.0, |a, b, _| a.1.cmp(&b.1))
+            .apply(items.clone(), |i| i.0, |a, b, _| a.1.cmp(&b.1))
             .expect("page");
         assert_eq!(page, vec![("c", 2), ("a", 3)]);
+        assert!(more, "a full page has a next link, as in Cinder");
+        let last = Paging::from_pairs(&p("sort=size:asc&limit=2&marker=a"), 1000, &["size"], "size")
+            .expect("paging");
+        let (page, more) = last.apply(items, |i| i.0, |a, b, _| a.1.cmp(&b.1)).expect("page");
+        assert!(page.is_empty());
         assert!(!more);
     }
 

@@ -19,7 +19,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use monostack_common::json::Json as Body;
 use monostack_common::ApiError;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use std::cmp::Ordering;
 
 pub fn routes() -> Router<State> {
@@ -146,15 +146,11 @@ async fn listing(
         .items
         .iter()
         .map(|s| {
-            let full =
-                view::snapshot_detail(&state, &ctx, mv, s, meta.get(&s.id).unwrap_or(&empty));
+            let meta = meta.get(&s.id).unwrap_or(&empty);
             if detailed {
-                full
+                view::snapshot_detail(&state, &ctx, mv, s, meta)
             } else {
-                // The summary view drops only the extension attributes.
-                let mut m: Map<String, Value> = full.as_object().cloned().unwrap_or_default();
-                m.retain(|k, _| !k.starts_with("os-extended-snapshot-attributes:"));
-                Value::Object(m)
+                view::snapshot_summary(&state, &ctx, mv, s, meta)
             }
         })
         .collect();
@@ -165,7 +161,7 @@ async fn listing(
     };
     Ok(Json(query::list_body(
         "snapshots",
-        &format!("{}/v3/{}/{path}", state.public_url, ctx.project_id()),
+        &view::collection_url(&state, &ctx, path),
         &pairs,
         items,
         page.items.last().map(|s| s.id.as_str()),
@@ -192,14 +188,18 @@ async fn detail(
     listing(state, ctx, mv, &uri, true).await
 }
 
+/// `{"snapshot": …}`: show's detail view, or the summary view of create and update, which
+/// Cinder answers without the extended attributes.
 async fn render(
     state: &State,
     ctx: &RequestContext,
     mv: Microversion,
     s: &Snapshot,
+    detailed: bool,
 ) -> ApiResult<Value> {
     let meta = metadata::get(&state.db, Table::Snapshot, &s.id).await?;
-    Ok(json!({"snapshot": view::snapshot_detail(state, ctx, mv, s, &meta)}))
+    let view = if detailed { view::snapshot_detail(state, ctx, mv, s, &meta) } else { view::snapshot_summary(state, ctx, mv, s, &meta) };
+    Ok(json!({"snapshot": view}))
 }
 
 async fn show(
@@ -210,7 +210,7 @@ async fn show(
 ) -> ApiResult<Json<Value>> {
     let s = api::find(&state, &ctx, &id).await?;
     state.authorize("volume:get_snapshot", &api::target(&s), &ctx)?;
-    Ok(Json(render(&state, &ctx, mv, &s).await?))
+    Ok(Json(render(&state, &ctx, mv, &s, true).await?))
 }
 
 async fn create(
@@ -222,6 +222,8 @@ async fn create(
     let obj = input::object(&body, "snapshot")?;
     let volume_id = match obj.get("volume_id") {
         Some(Value::String(s)) if uuid::Uuid::parse_str(s).is_ok() => s.clone(),
+        // Cinder's schema lets null through, and then finds no such volume.
+        Some(Value::Null) => return Err(ApiError::not_found("Volume None could not be found.")),
         Some(other) => return Err(ApiError::bad_request(format!("Invalid input for field/attribute volume_id. Value: {other}. '{other}' is not a 'uuid'"))),
         None => return Err(ApiError::bad_request("Invalid input for field/attribute volume_id. 'volume_id' is a required property")),
     };
@@ -247,7 +249,7 @@ async fn create(
     let s = api::create(&state, &ctx, &volume, name, description, meta, allow_in_use).await?;
     Ok((
         StatusCode::ACCEPTED,
-        Json(render(&state, &ctx, mv, &s).await?),
+        Json(render(&state, &ctx, mv, &s, false).await?),
     )
         .into_response())
 }
@@ -289,7 +291,7 @@ async fn update(
     let description = description.unwrap_or(s.display_description.clone());
     snapshots::rename(&state.db, &id, &name, &description).await?;
     let s = api::find(&state, &ctx, &id).await?;
-    Ok(Json(render(&state, &ctx, mv, &s).await?))
+    Ok(Json(render(&state, &ctx, mv, &s, false).await?))
 }
 
 async fn delete(

@@ -136,7 +136,7 @@ async fn list(
     if more {
         if let Some(last) = page.last() {
             body["volume_type_links"] = query::next_link(
-                &format!("{}/v3/{}/types", state.public_url, ctx.project_id()),
+                &super::view::collection_url(&state, &ctx, "types"),
                 &pairs,
                 &last.id,
             );

@@ -21,12 +21,34 @@ pub fn opt_ts(micros: Option<i64>) -> Value {
     micros.map(|m| json!(ts(m))).unwrap_or(Value::Null)
 }
 
+tokio::task_local! {
+    /// Whether the request being served named its project in the URL (`/v3/{project_id}/…`);
+    /// set around every request by the router, read by the link builders below.
+    pub static URL_NAMES_PROJECT: bool;
+}
+
+/// `/{project_id}` when the request's URL named the project, else nothing: Cinder's links
+/// follow the form of the request (project ids are optional in v3 URLs since 3.67). Outside a
+/// request the project is named.
+fn project_segment(ctx: &RequestContext) -> String {
+    if URL_NAMES_PROJECT.try_with(|named| *named).unwrap_or(true) {
+        format!("/{}", ctx.project_id())
+    } else {
+        String::new()
+    }
+}
+
+/// The URL of a collection (`volumes/detail`, `types`, …) for its `next` links.
+pub fn collection_url(state: &State, ctx: &RequestContext, collection: &str) -> String {
+    format!("{}/v3{}/{collection}", state.public_url, project_segment(ctx))
+}
+
 /// `self` and `bookmark` links of a resource.
 pub fn links(state: &State, ctx: &RequestContext, collection: &str, id: &str) -> Value {
-    let project = ctx.project_id();
+    let project = project_segment(ctx);
     json!([
-        {"rel": "self", "href": format!("{}/v3/{project}/{collection}/{id}", state.public_url)},
-        {"rel": "bookmark", "href": format!("{}/{project}/{collection}/{id}", state.public_url)},
+        {"rel": "self", "href": format!("{}/v3{project}/{collection}/{id}", state.public_url)},
+        {"rel": "bookmark", "href": format!("{}{project}/{collection}/{id}", state.public_url)},
     ])
 }
 
@@ -139,7 +161,23 @@ pub fn volume_detail(
     Value::Object(m)
 }
 
-/// The snapshot view.
+/// The snapshot view without the extended attributes (`os-extended-snapshot-attributes:*`):
+/// the list without detail, create and update.
+pub fn snapshot_summary(
+    state: &State,
+    ctx: &RequestContext,
+    mv: Microversion,
+    s: &Snapshot,
+    metadata: &BTreeMap<String, String>,
+) -> Value {
+    let mut view = snapshot_detail(state, ctx, mv, s, metadata);
+    if let Some(m) = view.as_object_mut() {
+        m.retain(|k, _| !k.starts_with("os-extended-snapshot-attributes:"));
+    }
+    view
+}
+
+/// The snapshot view: show and the detailed list.
 pub fn snapshot_detail(
     state: &State,
     ctx: &RequestContext,

@@ -90,7 +90,9 @@ impl Shown {
             .into_iter()
             .map(|t| (t.id.clone(), t))
             .collect();
-        let meta = metadata::get_many(&state.db, Table::Volume, &ids).await?;
+        let mut meta = metadata::get_many(&state.db, Table::Volume, &ids).await?;
+        let admin_meta = metadata::get_many(&state.db, Table::VolumeAdmin, &ids).await?;
+        add_visible_admin_metadata(&mut meta, admin_meta);
         let image_meta = metadata::get_many(&state.db, Table::VolumeImage, &ids).await?;
         let mut attachments: BTreeMap<String, Vec<_>> = BTreeMap::new();
         let all = match vols {
@@ -126,6 +128,21 @@ impl Shown {
             ),
         };
         view::volume_detail(state, ctx, mv, v, &extras)
+    }
+}
+
+/// The admin metadata every reader sees, as Cinder shows it: `readonly` and `attached_mode`
+/// join (and win over) the volume's own metadata.
+fn add_visible_admin_metadata(
+    meta: &mut BTreeMap<String, BTreeMap<String, String>>,
+    admin: BTreeMap<String, BTreeMap<String, String>>,
+) {
+    for (volume_id, admin) in admin {
+        for (key, value) in admin {
+            if key == "readonly" || key == "attached_mode" {
+                meta.entry(volume_id.clone()).or_default().insert(key, value);
+            }
+        }
     }
 }
 
@@ -341,7 +358,7 @@ async fn listing(
     let path = if detailed { "volumes/detail" } else { "volumes" };
     Ok(Json(query::list_body(
         "volumes",
-        &format!("{}/v3/{}/{path}", state.public_url, ctx.project_id()),
+        &view::collection_url(&state, &ctx, path),
         &pairs,
         items,
         page.items.last().map(|v| v.id.as_str()),

@@ -11,6 +11,7 @@ mod attachments;
 mod authz;
 mod backups;
 mod backends;
+mod cinder_shapes;
 mod data_integrity;
 mod file_backend;
 mod images;
