@@ -14,6 +14,9 @@ write-conf reads MONOSTACK_TEMPEST_NETWORK too (tools/tempest --network sets it 
 neutron, [network], [network-feature-enabled] with the extensions GET /v2.0/extensions lists, and
 an external network "tempest-public" made once per cloud as public_network_id). Unset, neutron
 stays off so that the compute tests keep running without networks.
+
+MONOSTACK_TEMPEST_VOLUME=1 (tools/tempest --volume) does the same for block storage: cinder
+available, [volume] with the backends the scheduler's pools report and the newest microversion.
 """
 
 import configparser
@@ -147,6 +150,28 @@ def _public_network(network_url, token):
     return net_id
 
 
+# The network Tempest's servers boot on ([compute] fixed_network_name): shared, so that every
+# dynamic project sees it, made once per cloud like the external one.
+TEMPEST_SERVER_NETWORK = "tempest-shared"
+TEMPEST_SERVER_CIDR = "10.99.0.0/20"
+
+
+def _server_network(network_url, token):
+    """The name of the shared network TEMPEST_SERVER_NETWORK, made with its subnet if missing."""
+    found = _get_json(network_url + "/v2.0/networks?name=" + urllib.request.quote(TEMPEST_SERVER_NETWORK), token)
+    if any(net.get("subnets") for net in found.get("networks", [])):
+        return TEMPEST_SERVER_NETWORK
+    headers = {"X-Auth-Token": token}
+    _, body = _post_json(network_url + "/v2.0/networks", {"network": {
+        "name": TEMPEST_SERVER_NETWORK, "shared": True,
+    }}, headers)
+    _post_json(network_url + "/v2.0/subnets", {"subnet": {
+        "name": TEMPEST_SERVER_NETWORK + "-subnet", "network_id": body["network"]["id"],
+        "ip_version": 4, "cidr": TEMPEST_SERVER_CIDR,
+    }}, headers)
+    return TEMPEST_SERVER_NETWORK
+
+
 def _network_sections(region, network_url, token):
     """[network] and [network-feature-enabled]: the extensions are the ones the server lists."""
     extensions = _get_json(network_url + "/v2.0/extensions", token).get("extensions", [])
@@ -175,6 +200,60 @@ def _network_sections(region, network_url, token):
         "floating_ips": "true" if "router" in aliases else "false",
     }
     return network, features
+
+
+def _max_version(url):
+    """The newest microversion announced by the version document at URL (Cinder's root, which
+    answers 300 Multiple Choices)."""
+    try:
+        with urllib.request.urlopen(url, timeout=5) as resp:
+            body = json.load(resp)
+    except urllib.error.HTTPError as exc:
+        if exc.code != 300:
+            raise
+        body = json.load(exc)
+    versions = body.get("versions") or [body.get("version", {})]
+    return max((v.get("version") or "" for v in versions), key=lambda v: tuple(map(int, v.split("."))) if v else ())
+
+
+def _volume_answers(volume_url):
+    try:
+        return bool(_max_version(volume_url.split("/v3", 1)[0] + "/"))
+    except (OSError, urllib.error.URLError, ValueError):
+        return False
+
+
+def _volume_sections(region, volume_url, token):
+    """[volume] and [volume-feature-enabled], with the backends the scheduler reports."""
+    pools = _get_json(volume_url + "/scheduler-stats/get_pools?detail=true", token).get("pools", [])
+    caps = [pool.get("capabilities", {}) for pool in pools]
+    backends = sorted({c["volume_backend_name"] for c in caps if c.get("volume_backend_name")})
+    first = caps[0] if caps else {}
+    volume = {
+        "catalog_type": "volumev3",
+        "region": region,
+        "endpoint_type": "public",
+        "backend_names": ",".join(backends),
+        "storage_protocol": first.get("storage_protocol", "file"),
+        "vendor_name": first.get("vendor_name", "monostack"),
+        "backup_driver": "posix",
+        "disk_format": "raw,qcow2",
+        "min_microversion": "3.0",
+        "max_microversion": _max_version(volume_url.split("/v3", 1)[0] + "/"),
+        "build_timeout": "60",
+    }
+    features = {
+        "multi_backend": "true" if len(backends) > 1 else "false",
+        "backup": "true",
+        "snapshot": "true",
+        "clone": "true",
+        "manage_snapshot": "false",
+        "manage_volume": "false",
+        "replication": "false",
+        "extend_attached_volume": "false",
+        "extend_volume_with_snapshot": "true",
+    }
+    return volume, features
 
 
 def _compute_max_microversion(compute_url):
@@ -377,6 +456,14 @@ def write_conf(clouds_yaml, cloud_name, workspace, overrides=None):
             network_url = network_url[: -len("/v2.0")]
         conf["service_available"]["neutron"] = "true"
         conf["network"], conf["network-feature-enabled"] = _network_sections(region, network_url, token)
+        if conf.has_section("compute"):
+            conf["compute"]["fixed_network_name"] = _server_network(network_url, token)
+    volume_url = _public_url(catalog, "volumev3")
+    if os.environ.get("MONOSTACK_TEMPEST_VOLUME") == "1":
+        if not (token and volume_url and _volume_answers(volume_url)):
+            sys.exit("tempest: MONOSTACK_TEMPEST_VOLUME=1 but the cloud has no volumev3 endpoint that answers")
+        conf["service_available"]["cinder"] = "true"
+        conf["volume"], conf["volume-feature-enabled"] = _volume_sections(region, volume_url, token)
     conf["validation"] = {"run_validation": "false"}
 
     if overrides and os.path.isfile(overrides):
