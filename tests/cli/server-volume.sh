@@ -87,7 +87,10 @@ wait_volume "$DATA" available
 eq "volumes_attached" "$(attached_ids "$VM1")" ""
 eq "server volume list" "$(osc server volume list "$VM1" -f json | jq length)" 0
 
-step "server create --volume: boots from the volume, which stays after the server is deleted"
+step "server create --volume: a bootable volume only; it stays after the server is deleted"
+out=$(must_fail "a volume that is not bootable" "$OSC" server create --flavor m1.tiny --volume "$ROOT" --nic none "ms-$S-nonboot")
+contains "refusal" "$out" "is not bootable"
+osc volume set --bootable "$ROOT" >/dev/null
 out=$(osc server create --flavor m1.tiny --volume "$ROOT" --nic none --wait "ms-$S-bfv" -f json)
 BFV=$(j .id "$out")
 defer "$OSC" server delete --wait "$BFV"

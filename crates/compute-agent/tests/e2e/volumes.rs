@@ -111,6 +111,8 @@ async fn boot_from_an_existing_volume_and_delete_keeps_it() {
     let cloud = Cloud::start(1).await;
     let (_, _, t) = cloud.identity.member(&cloud.admin, "vera").await;
     let volume = cloud.volume(&t, 1).await;
+    let (s, b) = cloud.vol(&t, Method::POST, &format!("/volumes/{volume}/action"), Some(json!({"os-set_bootable": {"bootable": true}}))).await;
+    assert_eq!(s, 200, "set bootable: {b}");
     let bdm = json!([{"boot_index": 0, "uuid": volume, "source_type": "volume", "destination_type": "volume"}]);
     let id = server_of(&cloud, &t, json!({"name": "bfv", "flavorRef": "1", "networks": "none", "block_device_mapping_v2": bdm})).await;
     let server = cloud.wait_status(&id, "ACTIVE").await;

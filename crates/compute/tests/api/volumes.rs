@@ -14,6 +14,11 @@ fn attachments(server: &str) -> String {
     format!("/v2.1/servers/{server}/os-volume_attachments")
 }
 
+async fn set_bootable(cloud: &Cloud, token: &str, volume: &str) {
+    let (s, b) = cloud.vol(token, Method::POST, &format!("/volumes/{volume}/action"), Some(json!({"os-set_bootable": {"bootable": true}}))).await;
+    assert_eq!(s, 200, "set bootable: {b}");
+}
+
 async fn attach(cloud: &Cloud, token: &str, mv: &str, server: &str, body: Value) -> crate::support::Resp {
     cloud.call_at(Some(mv), Method::POST, &attachments(server), token, Some(json!({ "volumeAttachment": body }))).await
 }
@@ -165,6 +170,11 @@ async fn boot_from_volume_checks_and_reserves_the_volumes() {
     let (_, _, member) = cloud.member("vera").await;
     let volume = cloud.volume(&member, 2).await;
     let bdm = |source: &str, uuid: &str| json!([{"boot_index": 0, "uuid": uuid, "source_type": source, "destination_type": "volume"}]);
+    // A blank volume is not bootable: Nova's InvalidBDMVolumeNotBootable.
+    let r = boot(&cloud, &member, MV, json!({"imageRef": null, "block_device_mapping_v2": bdm("volume", &volume)})).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    assert_eq!(fault_message(&r), format!("Block Device {volume} is not bootable."));
+    set_bootable(&cloud, &member, &volume).await;
 
     // Unknown volume and snapshot: Nova's InvalidBDM messages.
     let missing = uuid::Uuid::new_v4().to_string();
@@ -264,6 +274,7 @@ async fn volume_backed_servers_are_rescued_only_with_a_stable_rescue_image_from_
     let cloud = Cloud::start().await;
     let (_, _, member) = cloud.member("vera").await;
     let volume = cloud.volume(&member, 1).await;
+    set_bootable(&cloud, &member, &volume).await;
     let bdm = json!([{"boot_index": 0, "uuid": volume, "source_type": "volume", "destination_type": "volume"}]);
     let r = boot(&cloud, &member, MV, json!({"imageRef": null, "block_device_mapping_v2": bdm})).await;
     assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.body);

@@ -235,6 +235,10 @@ async fn check_source(svc: &ComputeService, ctx: &RequestContext, b: &mut BlockD
         if volume["multiattach"].as_bool().unwrap_or(false) && !supports_multiattach {
             return Err(ApiError::bad_request("Multiattach volumes are only supported starting with compute API version 2.60."));
         }
+        // Nova's `_get_bdm_image_metadata`: the root volume must be bootable.
+        if b.boot_index == Some(0) && !is_true(&volume["bootable"]) {
+            return Err(ApiError::bad_request(format!("Block Device {volume_id} is not bootable.")));
+        }
         check_attachable(&volume)?;
         b.volume_size = volume["size"].as_i64();
     } else if let Some(snapshot_id) = b.snapshot_id.clone() {
@@ -250,6 +254,15 @@ async fn check_source(svc: &ComputeService, ctx: &RequestContext, b: &mut BlockD
         return Err(ApiError::bad_request("Blank volumes (source: 'blank', dest: 'volume') need to have non-zero size"));
     }
     Ok(())
+}
+
+/// Cinder's `bootable` ("true"/"false", or a boolean).
+fn is_true(v: &serde_json::Value) -> bool {
+    match v {
+        serde_json::Value::Bool(b) => *b,
+        serde_json::Value::String(s) => s.eq_ignore_ascii_case("true"),
+        _ => false,
+    }
 }
 
 /// Cinder's `_attachment_reserve` states, checked before anything is recorded (Nova learns
