@@ -137,7 +137,7 @@ impl ComputeManager {
             migration: migration_info(&migration),
             new_flavor: flavor_info(&t.new_flavor),
             network_info: self.network_info(ctx, uuid).await,
-            block_device_info: BlockDeviceInfo::default(),
+            block_device_info: super::volumes::block_device_info(&self.bdms(ctx, uuid).await.unwrap_or_default(), None),
             timeout,
             retry_interval: Duration::from_secs(10),
         };
@@ -208,7 +208,7 @@ impl ComputeManager {
             network_info: self.bind_network_here(ctx, uuid).await,
             image_meta: image_meta(instance, None),
             resize_instance: new_flavor.id != instance.old_flavor.as_ref().map_or(instance.flavor.id, |f| f.id),
-            block_device_info: BlockDeviceInfo::default(),
+            block_device_info: super::volumes::block_device_info(&self.bdms(ctx, uuid).await.unwrap_or_default(), None),
             power_on: old_vm_state(instance) != vm::STOPPED,
         };
         self.driver.finish_migration(&dest, &request).await?;
@@ -322,7 +322,7 @@ impl ComputeManager {
         let request = RevertMigrationRequest {
             migration: migration_info(&migration),
             network_info: self.bind_network_here(ctx, uuid).await,
-            block_device_info: BlockDeviceInfo::default(),
+            block_device_info: super::volumes::block_device_info(&self.bdms(ctx, uuid).await.unwrap_or_default(), None),
             power_on,
         };
         match self.driver.finish_revert_migration(&source, &request).await {

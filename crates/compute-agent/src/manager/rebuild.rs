@@ -70,7 +70,7 @@ impl ComputeManager {
             injected_files: super::build::injected_files(&t.injected_files),
             admin_password: t.new_pass.clone().map(AdminPassword),
             network_info: self.bind_network_here(ctx, &instance.uuid).await,
-            block_device_info: BlockDeviceInfo { root_device_name: Some("/dev/vda".into()), ..BlockDeviceInfo::default() },
+            block_device_info: super::volumes::block_device_info(&self.bdms(ctx, &instance.uuid).await.unwrap_or_default(), None),
             power_on: true,
         };
         match self.driver.rebuild(guest, &request).await {

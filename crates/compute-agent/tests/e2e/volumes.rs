@@ -209,3 +209,26 @@ async fn shelve_offload_keeps_volumes_reserved_and_unshelve_connects_them() {
     let r = cloud.call_as(&t, Method::GET, &format!("/v2.1/servers/{id}/os-volume_attachments/{during}"), None).await;
     assert_eq!(r.body["volumeAttachment"]["device"], "/dev/vdc", "{}", r.body);
 }
+
+#[tokio::test]
+async fn volumes_follow_the_guest_through_a_migration_and_a_rebuild() {
+    let cloud = Cloud::start(2).await;
+    let (_, _, t) = cloud.identity.member(&cloud.admin, "vera").await;
+    let id = server_of(&cloud, &t, json!({"name": "mover", "imageRef": cloud.image_id, "flavorRef": "1", "networks": "none"})).await;
+    cloud.wait_status(&id, "ACTIVE").await;
+    let volume = cloud.volume(&t, 1).await;
+    let r = cloud.call_as(&t, Method::POST, &format!("/v2.1/servers/{id}/os-volume_attachments"), Some(json!({"volumeAttachment": {"volumeId": volume}}))).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    cloud.wait_volume(&t, &volume, "in-use").await;
+
+    cloud.action(&id, json!({"migrate": null})).await;
+    cloud.wait_status(&id, "VERIFY_RESIZE").await;
+    cloud.action(&id, json!({"confirmResize": null})).await;
+    let moved = cloud.wait_status(&id, "ACTIVE").await;
+    wait_driver_volumes(&cloud, &moved, &[("/dev/vdb", &volume)]).await;
+
+    cloud.action(&id, json!({"rebuild": {"imageRef": cloud.image_id}})).await;
+    let rebuilt = cloud.wait_status(&id, "ACTIVE").await;
+    wait_driver_volumes(&cloud, &rebuilt, &[("/dev/vdb", &volume)]).await;
+    assert_eq!(cloud.wait_volume(&t, &volume, "in-use").await["attachments"][0]["server_id"], id.as_str());
+}
