@@ -17,6 +17,7 @@ export PATH
 export MONOSTACK_BIN="${MONOSTACK_BIN:-$REPO_ROOT/target/release/monostack}"
 export OPENSTACK_VENV="$REPO_ROOT/.venv/openstack"
 export TEMPEST_VENV="$REPO_ROOT/.venv/tempest"
+export NEUTRON_VENV="$REPO_ROOT/.venv/neutron" # the legacy neutron CLI (tests/cli/neutron.sh)
 
 say() { printf '==> %s\n' "$*"; }
 note() { printf '    %s\n' "$*"; }
