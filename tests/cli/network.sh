@@ -12,7 +12,8 @@
 # duplicate rule is refused), a subnet pool and a subnet drawn from it, a router with a
 # gateway on the external network and interfaces on subnets, and a floating IP associated to
 # and dissociated from a port; it reads the network quotas, the IP availabilities and the
-# agents (the all-in-one runs none, so the list is only read). Address scopes: an IPv4 scope
+# agents (the all-in-one's simulated L3 agent, [network] simulated_l3_agent, is listed; the
+# list is only read). Address scopes: an IPv4 scope
 # with a pool in it (an IPv6 pool and an overlapping pool are refused). Every name made here
 # carries a per-run suffix, and everything made is
 # deleted again: by the test itself, or on failure by a clean-up trap.
@@ -494,7 +495,7 @@ eq "used IPv4" \
 
 step "network agent list"
 out=$(osc network agent list -f json)
-eq "a JSON list (the all-in-one runs no agent)" "$(jq 'type' <<<"$out")" '"array"'
+eq "a JSON list (the all-in-one runs a simulated L3 agent)" "$(jq 'type' <<<"$out")" '"array"'
 ok "$(jq length <<<"$out") agent(s)"
 
 # --- deleting everything ----------------------------------------------------------------
