@@ -225,9 +225,9 @@ async fn tenant_network_types_fall_back_in_order() {
     );
 }
 
-/// `writers` project networks created at once from a range of `capacity` VNIs: exactly
-/// `capacity` succeed, with distinct ids, the rest get 503.
-async fn race_for_vnis(c: &Cloud, capacity: usize, writers: usize) {
+/// `writers` project networks created at once from a range of `capacity` segmentation ids
+/// starting at `first`: exactly `capacity` succeed, with distinct ids, the rest get 503.
+async fn race_for_segments(c: &Cloud, first: i64, capacity: usize, writers: usize) {
     let tasks: Vec<_> = (0..writers)
         .map(|i| {
             let router = c.router.clone();
@@ -256,8 +256,8 @@ async fn race_for_vnis(c: &Cloud, capacity: usize, writers: usize) {
         }
     }
     ids.sort_unstable();
-    let expected: Vec<i64> = (1..=i64::try_from(capacity).expect("small")).collect();
-    assert_eq!(ids, expected, "every VNI handed out once, in order");
+    let expected: Vec<i64> = (first..first + i64::try_from(capacity).expect("small")).collect();
+    assert_eq!(ids, expected, "every id handed out once, in order");
     assert_eq!(exhausted, writers - capacity);
 }
 
@@ -268,10 +268,24 @@ async fn concurrent_creates_never_share_a_vni() {
         cfg.ml2_type_vxlan.vni_ranges = vec!["1:25".into()];
     };
     let c = Cloud::start_with(None, tweak).await;
-    race_for_vnis(&c, 25, 40).await;
+    race_for_segments(&c, 1, 25, 40).await;
     for url in servers() {
         let c = Cloud::start_with(Some(url), tweak).await;
-        race_for_vnis(&c, 25, 40).await;
+        race_for_segments(&c, 1, 25, 40).await;
+    }
+}
+
+#[tokio::test]
+async fn concurrent_creates_never_share_a_vlan() {
+    let tweak = |cfg: &mut monostack_common::config::Config| {
+        cfg.ml2.tenant_network_types = vec!["vlan".into()];
+        cfg.ml2_type_vlan.network_vlan_ranges = vec!["physnet1:100:119".into()];
+    };
+    let c = Cloud::start_with(None, tweak).await;
+    race_for_segments(&c, 100, 20, 32).await;
+    for url in servers() {
+        let c = Cloud::start_with(Some(url), tweak).await;
+        race_for_segments(&c, 100, 20, 32).await;
     }
 }
 
