@@ -39,6 +39,18 @@ pub fn user_visible(key: &str) -> bool {
 
 /// One type as Cinder shows it to this caller.
 pub fn view(state: &VolumeService, ctx: &RequestContext, t: &VolumeType) -> Value {
+    view_parts(state, ctx, t, true, true)
+}
+
+/// The view without the fields Cinder's create (`qos_specs_id`) and update (`qos_specs_id` and
+/// the type-access extension's `os-volume-type-access:is_public`) answers leave out.
+fn view_parts(
+    state: &VolumeService,
+    ctx: &RequestContext,
+    t: &VolumeType,
+    with_qos: bool,
+    with_access: bool,
+) -> Value {
     let mut v = Map::new();
     v.insert("id".into(), json!(t.id));
     v.insert("name".into(), json!(t.name));
@@ -64,10 +76,10 @@ pub fn view(state: &VolumeService, ctx: &RequestContext, t: &VolumeType) -> Valu
         };
         v.insert("extra_specs".into(), Value::Object(specs));
     }
-    if state.allowed("volume_extension:access_types_qos_specs_id", &target, ctx) {
+    if with_qos && state.allowed("volume_extension:access_types_qos_specs_id", &target, ctx) {
         v.insert("qos_specs_id".into(), json!(t.qos_specs_id));
     }
-    if state.allowed("volume_extension:volume_type_access", &target, ctx) {
+    if with_access && state.allowed("volume_extension:volume_type_access", &target, ctx) {
         v.insert("os-volume-type-access:is_public".into(), json!(t.is_public));
     }
     Value::Object(v)
@@ -221,7 +233,9 @@ async fn create(
         }
     })?;
     tracing::info!("Created volume type {} ({})", t.name, t.id);
-    Ok(Json(json!({"volume_type": view(&state, &ctx, &t)})))
+    Ok(Json(
+        json!({"volume_type": view_parts(&state, &ctx, &t, false, true)}),
+    ))
 }
 
 async fn update(
@@ -280,7 +294,9 @@ async fn update(
     let t = db::get(&state.db, &id)
         .await?
         .ok_or_else(|| types_api::not_found(&id))?;
-    Ok(Json(json!({"volume_type": view(&state, &ctx, &t)})))
+    Ok(Json(
+        json!({"volume_type": view_parts(&state, &ctx, &t, false, false)}),
+    ))
 }
 
 async fn delete(
