@@ -588,3 +588,20 @@ async fn ports_follow_a_migrated_server() {
     assert!(server["addresses"]["mig-net"][0]["addr"].as_str().is_some());
     delete_and_wait(&cloud, &cloud.admin, &id).await;
 }
+
+#[tokio::test]
+async fn deleting_an_offloaded_server_releases_its_ports() {
+    // Offloaded, the server has no host to cast to: the API deletes it itself (Nova's
+    // _local_delete) and must release its ports, as deallocate_for_instance does.
+    let cloud = Cloud::start(1).await;
+    let (_, _, t) = cloud.identity.member(&cloud.admin, "olga").await;
+    let (net, _) = cloud.network_with_subnet(&t, "private", "10.2.0.0/24").await;
+    let id = boot_ok(&cloud, &t, "shelf", json!({"networks": [{"uuid": net}]})).await;
+    wait_ports(&cloud, &id, "became ACTIVE", |p| p.len() == 1 && p[0]["status"] == "ACTIVE").await;
+    let r = cloud.call_as(&t, Method::POST, &format!("/v2.1/servers/{id}/action"), Some(json!({"shelve": null}))).await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.body);
+    cloud.wait_status(&id, "SHELVED_OFFLOADED").await;
+    assert_eq!(cloud.ports_of(&id).await.len(), 1, "an offloaded server keeps its ports");
+    delete_and_wait(&cloud, &t, &id).await;
+    wait_ports(&cloud, &id, "were released", <[Value]>::is_empty).await;
+}

@@ -107,15 +107,16 @@ async fn terminate(svc: &ComputeService, ctx: &RequestContext, instance: &Instan
     Ok(())
 }
 
-/// The host is down (or the server is offloaded): delete in the database only, as Nova's
-/// `_local_delete` does. Placement allocations and ports are released by the flows that own
-/// them when they notice the deleted server.
+/// The host is down (or the server is offloaded): delete in the database, as Nova's
+/// `_local_delete` does, letting go of the server's volumes and ports here. Placement
+/// allocations of a down host stay until its agent comes back and finds the server deleted.
 async fn local_delete(svc: &ComputeService, ctx: &RequestContext, instance: &Instance, kind: Kind) -> ApiResult<()> {
     let uuid = &instance.uuid;
     tracing::warn!("server {uuid}: host {:?} is down or gone, deleting from the database", instance.host);
     match kind {
         Kind::Hard => {
             release_volumes(svc, ctx, uuid).await;
+            release_ports(svc, ctx, uuid).await;
             instances::destroy(&svc.db, uuid).await?;
         }
         Kind::Soft => {
@@ -125,6 +126,22 @@ async fn local_delete(svc: &ComputeService, ctx: &RequestContext, instance: &Ins
     }
     record_action(svc, ctx, uuid, names::DELETE).await?;
     Ok(())
+}
+
+/// Nova's `deallocate_for_instance` from the API: the ports compute created are deleted, the
+/// user's unbound. A failure is logged; the server goes anyway, as in Nova.
+async fn release_ports(svc: &ComputeService, ctx: &RequestContext, uuid: &str) {
+    let info = match crate::db::info_caches::get_many(&svc.db, &[uuid.to_string()]).await {
+        Ok(mut caches) => caches.remove(uuid).unwrap_or(serde_json::Value::Null),
+        Err(e) => {
+            tracing::warn!("[instance: {uuid}] ports not released: {}", e.message);
+            return;
+        }
+    };
+    match crate::network_api::allocate::deallocate_for_instance(svc.network.as_ref(), &ctx.request_id, uuid, &info).await {
+        Ok(n) => tracing::info!("[instance: {uuid}] released {n} port(s)"),
+        Err(e) => tracing::warn!("[instance: {uuid}] ports not released: {e}"),
+    }
 }
 
 /// Nova's `_local_cleanup_bdm_volumes` for a server deleted in the database only.
