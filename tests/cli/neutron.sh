@@ -257,7 +257,9 @@ PROJECT=$(neu port-show "$PORT" -f value -c project_id)
 out=$(neu security-group-list -f json)
 DEFSG=$(jq -r --arg p "$PROJECT" '[.[] | select(.name == "default" and .tenant_id == $p)][0].id' <<<"$out")
 nonempty "the project's default group" "$DEFSG"
-neu port-update "$PORT" --security-group "$SGNAME" --security-group default >/dev/null
+# The admin sees every project's group called default (as in Neutron), so the client's lookup
+# by name would find several: the project's own is given by id.
+neu port-update "$PORT" --security-group "$SGNAME" --security-group "$DEFSG" >/dev/null
 out=$(neu port-show "$PORT" -f json)
 eq "security_groups" "$(jq -r '.security_groups | sort | join(",")' <<<"$out")" \
     "$(printf '%s\n' "$SG" "$DEFSG" | sort | paste -sd,)"
