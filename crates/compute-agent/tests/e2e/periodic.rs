@@ -47,7 +47,7 @@ async fn shelved_servers_are_offloaded_after_shelved_offload_time() {
     cloud.wait_status(&id, "SHELVED").await;
     let server = wait_until(&cloud, &id, "SHELVED_OFFLOADED", |s| s["status"] == "SHELVED_OFFLOADED").await;
     assert!(server["OS-EXT-SRV-ATTR:host"].is_null());
-    assert!(cloud.allocations(&id).await.is_empty());
+    cloud.wait_no_allocations(&id).await;
 }
 
 #[tokio::test]

@@ -313,6 +313,18 @@ impl Cloud {
         a.allocations.into_iter().map(|(rp, r)| (rp, r.resources)).collect()
     }
 
+    /// Waits (5 s at most) until the consumer holds no allocations: shelve offload records
+    /// SHELVED_OFFLOADED before it frees the claim, as Nova's does.
+    pub async fn wait_no_allocations(&self, consumer: &str) {
+        for _ in 0..250 {
+            if self.allocations(consumer).await.is_empty() {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        panic!("{consumer} still holds {:?}", self.allocations(consumer).await);
+    }
+
     /// The compute node (resource provider) uuid of `host`'s node.
     pub async fn node_uuid(&self, host: &str) -> String {
         let nodes = monostack_compute::db::compute_nodes::by_host(&self.compute.db, host).await.expect("nodes");
