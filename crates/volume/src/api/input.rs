@@ -5,7 +5,7 @@ use monostack_common::ApiError;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
-fn invalid(field: &str, value: &Value, reason: &str) -> ApiError {
+pub fn invalid(field: &str, value: &Value, reason: &str) -> ApiError {
     ApiError::bad_request(format!(
         "Invalid input for field/attribute {field}. Value: {value}. {reason}"
     ))

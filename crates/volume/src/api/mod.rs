@@ -17,6 +17,7 @@ pub mod quota_sets;
 pub mod services;
 pub mod snapshots;
 pub mod type_access;
+pub mod type_encryption;
 pub mod type_extra_specs;
 pub mod types;
 pub mod versions;
@@ -51,6 +52,7 @@ pub fn router(state: State, validator: SharedValidator, identity_url: &str) -> R
         .merge(types::routes())
         .merge(type_extra_specs::routes())
         .merge(type_access::routes())
+        .merge(type_encryption::routes())
         .merge(volumes::routes())
         .merge(volume_actions::routes())
         .merge(volume_metadata::routes())

@@ -4,6 +4,7 @@
 
 pub mod attachments;
 pub mod backups;
+pub mod encryption;
 pub mod metadata;
 pub mod pools;
 pub mod qos;

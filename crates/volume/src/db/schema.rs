@@ -49,6 +49,12 @@ pub const MIGRATIONS: &[Migration] = &[Migration {
         "CREATE INDEX backups_project ON backups (project_id)",
         "CREATE INDEX backups_volume ON backups (volume_id)",
     ],
+}, Migration {
+    version: 4,
+    name: "encryption",
+    statements: &[
+        "CREATE TABLE encryption (volume_type_id VARCHAR(36) PRIMARY KEY, encryption_id VARCHAR(36) NOT NULL, provider VARCHAR(255) NOT NULL, cipher VARCHAR(255), key_size BIGINT, control_location VARCHAR(255) NOT NULL, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL)",
+    ],
 }];
 
 #[cfg(test)]

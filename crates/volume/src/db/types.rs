@@ -143,7 +143,7 @@ pub async fn update(db: &Database, t: &VolumeType) -> Result<(), ApiError> {
 
 pub async fn delete(db: &Database, id: &str) -> Result<(), ApiError> {
     let mut tx = db.begin_write().await?;
-    for table in ["volume_type_extra_specs", "volume_type_projects"] {
+    for table in ["volume_type_extra_specs", "volume_type_projects", "encryption"] {
         sqlx::query(&db.sql(&format!("DELETE FROM {table} WHERE volume_type_id = ?")))
             .bind(id)
             .execute(&mut *tx)

@@ -25,6 +25,30 @@ async fn exercise(connection: String) {
     let (_, project, member) = cloud.member("nia").await;
     let t = cloud.call(Method::POST, "/v3/types", &cloud.admin, Some(json!({"volume_type": {"name": "one", "extra_specs": {"volume_backend_name": "fake-1"}}}))).await;
     assert_eq!(t.status, StatusCode::OK, "{}", t.body);
+    // The encryption table (migration 4).
+    let type_id = t.body["volume_type"]["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let enc = cloud
+        .call(
+            Method::POST,
+            &format!("/v3/types/{type_id}/encryption"),
+            &cloud.admin,
+            Some(json!({"encryption": {"provider": "luks", "cipher": null, "key_size": null, "control_location": "front-end"}})),
+        )
+        .await;
+    assert_eq!(enc.status, StatusCode::OK, "{}", enc.body);
+    let shown = cloud
+        .call(
+            Method::GET,
+            &format!("/v3/types/{type_id}/encryption"),
+            &cloud.admin,
+            None,
+        )
+        .await;
+    assert_eq!(shown.body["provider"], "luks");
+    assert_eq!(shown.body["key_size"], serde_json::Value::Null);
     let dup = cloud
         .call(
             Method::POST,

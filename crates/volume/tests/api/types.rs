@@ -441,10 +441,20 @@ async fn type_lists_page_and_sort() {
         .collect();
     assert_eq!(names, vec!["b", "c"]);
     // As in Cinder, a full page links to the next one, which is then empty and links nowhere.
-    let next = page2.body["volume_type_links"][0]["href"].as_str().expect("next link of a full page");
-    let path = next.split_once("/v3/").map(|(_, p)| format!("/v3/{p}")).expect("path");
+    let next = page2.body["volume_type_links"][0]["href"]
+        .as_str()
+        .expect("next link of a full page");
+    let path = next
+        .split_once("/v3/")
+        .map(|(_, p)| format!("/v3/{p}"))
+        .expect("path");
     let page3 = cloud.call(Method::GET, &path, &cloud.admin, None).await;
-    assert_eq!(page3.body["volume_types"].as_array().map(Vec::len), Some(0), "{}", page3.body);
+    assert_eq!(
+        page3.body["volume_types"].as_array().map(Vec::len),
+        Some(0),
+        "{}",
+        page3.body
+    );
     assert!(page3.body.get("volume_type_links").is_none());
     let bad = cloud
         .call(Method::GET, "/v3/types?limit=abc", &cloud.admin, None)
@@ -498,10 +508,146 @@ async fn create_and_update_answers_have_cinders_fields() {
     let t = upd.body["volume_type"].as_object().expect("type");
     let mut keys: Vec<&str> = t.keys().map(String::as_str).collect();
     keys.sort_unstable();
-    assert_eq!(keys, ["description", "extra_specs", "id", "is_public", "name"]);
+    assert_eq!(
+        keys,
+        ["description", "extra_specs", "id", "is_public", "name"]
+    );
     let shown = cloud
         .call(Method::GET, &format!("/v3/types/{id}"), &cloud.admin, None)
         .await;
     assert!(shown.body["volume_type"].get("qos_specs_id").is_some());
-    assert_eq!(shown.body["volume_type"]["os-volume-type-access:is_public"], true);
+    assert_eq!(
+        shown.body["volume_type"]["os-volume-type-access:is_public"],
+        true
+    );
+}
+
+/// `/types/{id}/encryption`: create, show (the record, or `{}`), one field, update, delete,
+/// with Cinder's refusals.
+#[tokio::test]
+async fn encryption_types_crud() {
+    let cloud = Cloud::start().await;
+    let (_, _, member) = cloud.member("alice").await;
+    let created = cloud
+        .call(
+            Method::POST,
+            "/v3/types",
+            &cloud.admin,
+            Some(json!({"volume_type": {"name": "luks"}})),
+        )
+        .await;
+    let id = created.body["volume_type"]["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let url = format!("/v3/types/{id}/encryption");
+    let empty = cloud.call(Method::GET, &url, &cloud.admin, None).await;
+    assert_eq!(empty.status, StatusCode::OK);
+    assert_eq!(empty.body, json!({}));
+    let spec = json!({"encryption": {"provider": "LuksEncryptor", "key_size": 256, "cipher": "aes-xts-plain64", "control_location": "front-end"}});
+    let refused = cloud
+        .call(Method::POST, &url, &member, Some(spec.clone()))
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let bad = cloud
+        .call(
+            Method::POST,
+            &url,
+            &cloud.admin,
+            Some(json!({"encryption": {"provider": "p", "control_location": "middle"}})),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{}", bad.body);
+    let missing = cloud
+        .call(
+            Method::POST,
+            &url,
+            &cloud.admin,
+            Some(json!({"encryption": {"provider": "p"}})),
+        )
+        .await;
+    assert_eq!(missing.status, StatusCode::BAD_REQUEST);
+    let no_type = cloud
+        .call(
+            Method::POST,
+            "/v3/types/00000000-0000-0000-0000-000000000000/encryption",
+            &cloud.admin,
+            Some(spec.clone()),
+        )
+        .await;
+    assert_eq!(no_type.status, StatusCode::NOT_FOUND);
+    let made = cloud
+        .call(Method::POST, &url, &cloud.admin, Some(spec.clone()))
+        .await;
+    assert_eq!(made.status, StatusCode::OK, "{}", made.body);
+    let e = &made.body["encryption"];
+    assert_eq!(e["provider"], "LuksEncryptor");
+    assert_eq!(e["key_size"], 256);
+    assert_eq!(e["volume_type_id"], id.as_str());
+    let enc_id = e["encryption_id"]
+        .as_str()
+        .expect("encryption_id")
+        .to_string();
+    let again = cloud
+        .call(Method::POST, &url, &cloud.admin, Some(spec))
+        .await;
+    assert_eq!(again.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        again.body["badRequest"]["message"],
+        format!("Volume type encryption for type {id} already exists.")
+    );
+    let shown = cloud.call(Method::GET, &url, &cloud.admin, None).await;
+    assert_eq!(shown.body["cipher"], "aes-xts-plain64");
+    assert_eq!(shown.body["encryption_id"], enc_id.as_str());
+    assert_eq!(shown.body["deleted"], false);
+    let upd = cloud
+        .call(
+            Method::PUT,
+            &format!("{url}/{enc_id}"),
+            &cloud.admin,
+            Some(json!({"encryption": {"key_size": 128, "provider": "SomeProvider", "control_location": "back-end"}})),
+        )
+        .await;
+    assert_eq!(upd.status, StatusCode::OK, "{}", upd.body);
+    assert_eq!(
+        upd.body,
+        json!({"encryption": {"key_size": 128, "provider": "SomeProvider", "control_location": "back-end"}})
+    );
+    let item = cloud
+        .call(
+            Method::GET,
+            &format!("{url}/control_location"),
+            &cloud.admin,
+            None,
+        )
+        .await;
+    assert_eq!(item.body, json!({"control_location": "back-end"}));
+    let nokey = cloud
+        .call(Method::GET, &format!("{url}/nope"), &cloud.admin, None)
+        .await;
+    assert_eq!(nokey.status, StatusCode::NOT_FOUND);
+    let del = cloud
+        .call(
+            Method::DELETE,
+            &format!("{url}/{enc_id}"),
+            &cloud.admin,
+            None,
+        )
+        .await;
+    assert_eq!(del.status, StatusCode::ACCEPTED);
+    let gone = cloud.call(Method::GET, &url, &cloud.admin, None).await;
+    assert_eq!(gone.body, json!({}));
+    let del_again = cloud
+        .call(
+            Method::DELETE,
+            &format!("{url}/{enc_id}"),
+            &cloud.admin,
+            None,
+        )
+        .await;
+    assert_eq!(del_again.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        del_again.body["itemNotFound"]["message"],
+        format!("Volume type encryption for type {id} does not exist.")
+    );
 }
