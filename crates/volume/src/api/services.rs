@@ -6,6 +6,8 @@ use super::{own_target, ApiResult, Caller, Microversion, State};
 use crate::db::services;
 use crate::db::services::Service;
 use axum::extract::{OriginalUri, Path, State as S};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, put};
 use axum::{Json, Router};
 use monostack_common::json::Json as Body;
@@ -68,10 +70,63 @@ async fn index(
     let list: Vec<Value> = services::list(&state.db)
         .await?
         .iter()
-        .filter(|s| host.is_none_or(|h| s.host == h) && binary.is_none_or(|b| s.binary == b))
+        .filter(|s| {
+            host.is_none_or(|h| host_matches(h, &s.host)) && binary.is_none_or(|b| s.binary == b)
+        })
         .map(|s| view(&state, mv, s))
         .collect();
     Ok(Json(json!({"services": list})))
+}
+
+/// Cinder's host filter: `host` names that host's services and its backends
+/// (`host@backend`, `host@backend#pool`); `host@backend` also its pools.
+pub fn host_matches(filter: &str, host: &str) -> bool {
+    if host == filter {
+        return true;
+    }
+    if filter.contains('#') {
+        return false;
+    }
+    if host.starts_with(&format!("{filter}#")) {
+        return true;
+    }
+    !filter.contains('@') && host.starts_with(&format!("{filter}@"))
+}
+
+/// `freeze` and `thaw`: the volume services of `host` (400 `No service found with host=X`
+/// when there is none, as Cinder's proxy turns ServiceNotFound into InvalidInput). The flag is
+/// recorded; the drivers have no replication to freeze.
+async fn freeze_or_thaw(state: &State, body: &Value, freeze: bool) -> ApiResult<Response> {
+    let host = match body.get("host") {
+        Some(Value::String(h)) if !h.is_empty() => h.clone(),
+        Some(other) => {
+            return Err(super::input::invalid(
+                "host",
+                other,
+                "is not a valid host name",
+            ))
+        }
+        None => {
+            return Err(ApiError::bad_request(
+                "Invalid input for field/attribute host. 'host' is a required property",
+            ))
+        }
+    };
+    let found: Vec<Service> = services::list(&state.db)
+        .await?
+        .into_iter()
+        .filter(|s| s.binary == "cinder-volume" && host_matches(&host, &s.host))
+        .collect();
+    if found.is_empty() {
+        return Err(ApiError::bad_request(format!(
+            "No service found with host={host}"
+        )));
+    }
+    for s in &found {
+        services::set_frozen(&state.db, s.id, freeze).await?;
+    }
+    tracing::info!("{} host {host}", if freeze { "Froze" } else { "Thawed" });
+    Ok(StatusCode::OK.into_response())
 }
 
 async fn update(
@@ -79,8 +134,11 @@ async fn update(
     Caller(ctx): Caller,
     Path(action): Path<String>,
     Body(body): Body<Value>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
     state.authorize("volume_extension:services:update", &own_target(&ctx), &ctx)?;
+    if action == "freeze" || action == "thaw" {
+        return freeze_or_thaw(&state, &body, action == "freeze").await;
+    }
     let text = |k: &str| {
         body.get(k)
             .and_then(Value::as_str)
@@ -136,7 +194,7 @@ async fn update(
     if action == "disable-log-reason" {
         out["disabled_reason"] = json!(reason);
     }
-    Ok(Json(out))
+    Ok(Json(out).into_response())
 }
 
 async fn zones(S(state): S<State>, Caller(_ctx): Caller) -> ApiResult<Json<Value>> {

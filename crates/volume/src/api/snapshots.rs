@@ -137,9 +137,7 @@ async fn listing(
         )));
     }
     let page = paging.page(snaps, |s| &s.id, compare)?;
-    let ids: Vec<String> = page
-        .items
-        .iter().map(|s| s.id.clone()).collect();
+    let ids: Vec<String> = page.items.iter().map(|s| s.id.clone()).collect();
     let meta = metadata::get_many(&state.db, Table::Snapshot, &ids).await?;
     let empty = Default::default();
     let items: Vec<Value> = page
@@ -198,7 +196,11 @@ async fn render(
     detailed: bool,
 ) -> ApiResult<Value> {
     let meta = metadata::get(&state.db, Table::Snapshot, &s.id).await?;
-    let view = if detailed { view::snapshot_detail(state, ctx, mv, s, &meta) } else { view::snapshot_summary(state, ctx, mv, s, &meta) };
+    let view = if detailed {
+        view::snapshot_detail(state, ctx, mv, s, &meta)
+    } else {
+        view::snapshot_summary(state, ctx, mv, s, &meta)
+    };
     Ok(json!({"snapshot": view}))
 }
 
@@ -331,6 +333,15 @@ async fn action(
         snapshots::update_if(&state.db, &id, &[], &status, None, None).await?;
         return Ok(StatusCode::ACCEPTED);
     }
+    if let Some(args) = body.get("os-update_snapshot_status") {
+        state.authorize(
+            "snapshot_extension:snapshot_actions:update_snapshot_status",
+            &target,
+            &ctx,
+        )?;
+        update_snapshot_status(&state, &s, args).await?;
+        return Ok(StatusCode::ACCEPTED);
+    }
     if body.get("os-force_delete").is_some() {
         state.authorize(
             "volume_extension:snapshot_admin_actions:force_delete",
@@ -347,6 +358,77 @@ async fn action(
     Err(ApiError::bad_request(format!(
         "There is no such action: {name}"
     )))
+}
+
+/// `os-update_snapshot_status` (the volume driver's call in Cinder, allowed to members):
+/// `creating` may become `creating`, `available` or `error`, `deleting` may become `deleting` or
+/// `error_deleting`; `progress` is an integer percentage (`"80%"`).
+async fn update_snapshot_status(state: &State, s: &Snapshot, args: &Value) -> ApiResult<()> {
+    let field = "os-update_snapshot_status";
+    let Some(obj) = args.as_object() else {
+        return Err(input::invalid(field, args, "is not of type 'object'"));
+    };
+    if let Some(k) = obj.keys().find(|k| *k != "status" && *k != "progress") {
+        return Err(input::invalid(
+            field,
+            args,
+            &format!("Additional properties are not allowed ('{k}' was unexpected)"),
+        ));
+    }
+    let status = match obj.get("status") {
+        Some(Value::String(st)) => st.to_lowercase(),
+        Some(other) => return Err(input::invalid("status", other, "is not of type 'string'")),
+        None => {
+            return Err(input::invalid(
+                field,
+                args,
+                "'status' is a required property",
+            ))
+        }
+    };
+    let allowed: &[&str] = match s.status.as_str() {
+        "creating" => &["creating", "available", "error"],
+        "deleting" => &["deleting", "error_deleting"],
+        current => {
+            return Err(ApiError::bad_request(format!(
+                "Snapshot status {current} not allowed for update_snapshot_status"
+            )))
+        }
+    };
+    if !allowed.contains(&status.as_str()) {
+        return Err(ApiError::bad_request(format!(
+            "Provided snapshot status {status} not allowed for snapshot with status {}.",
+            s.status
+        )));
+    }
+    let progress = match obj.get("progress") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(p)) if p.is_empty() => None,
+        Some(Value::String(p)) => {
+            let ok = p
+                .strip_suffix('%')
+                .and_then(|n| n.trim().parse::<i64>().ok())
+                .is_some_and(|n| (0..=100).contains(&n));
+            if !ok {
+                return Err(ApiError::bad_request(
+                    "progress must be an integer percentage",
+                ));
+            }
+            Some(p.clone())
+        }
+        Some(other) => return Err(input::invalid("progress", other, "is not of type 'string'")),
+    };
+    snapshots::update_if(
+        &state.db,
+        &s.id,
+        &[s.status.as_str()],
+        &status,
+        progress.as_deref(),
+        None,
+    )
+    .await?;
+    tracing::info!("Snapshot {} status updated to {status}", s.id);
+    Ok(())
 }
 
 async fn meta_index(

@@ -172,6 +172,24 @@ async fn action(
             api::delete(&state, &ctx, &v, false, true).await?;
             Ok(StatusCode::ACCEPTED.into_response())
         }
+        "os-force_detach" => {
+            state.authorize(
+                "volume_extension:volume_admin_actions:force_detach",
+                &target,
+                &ctx,
+            )?;
+            let attachment_id = match args {
+                Value::Null => None,
+                Value::Object(o) => match o.get("attachment_id") {
+                    None | Some(Value::Null) => None,
+                    Some(Value::String(s)) => Some(s.clone()),
+                    Some(other) => return Err(ApiError::bad_request(format!("Invalid input for field/attribute attachment_id. Value: {other}. {other} is not of type 'string', 'null'"))),
+                },
+                other => return Err(ApiError::bad_request(format!("Invalid input for field/attribute os-force_detach. Value: {other}. {other} is not of type 'object'"))),
+            };
+            attach_api::force_detach(&state, &ctx, &v, attachment_id.as_deref()).await?;
+            Ok(StatusCode::ACCEPTED.into_response())
+        }
         "os-initialize_connection" => {
             let connector = match args_obj.get("connector") {
                 Some(Value::String(s)) => serde_json::from_str(s).map_err(|_| ApiError::bad_request("Invalid input received: connector is not a JSON object"))?,

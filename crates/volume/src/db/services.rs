@@ -171,3 +171,13 @@ pub async fn set_disabled(
         .await?;
     Ok(())
 }
+
+/// Freezes or thaws a volume service (os-services freeze/thaw).
+pub async fn set_frozen(db: &Database, id: i64, frozen: bool) -> Result<(), ApiError> {
+    sqlx::query(&db.sql("UPDATE services SET frozen = ? WHERE id = ?"))
+        .bind(flag(frozen))
+        .bind(id)
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}

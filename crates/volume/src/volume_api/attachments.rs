@@ -587,3 +587,52 @@ mod tests {
         assert_eq!(super::sanitize_hostname("My_Host.example "), "my-host.example");
     }
 }
+
+/// `os-force_detach` (admins): ends the named attachment (or the volume's only one) whatever
+/// the volume's status — its backend connection first when it has a connector — and puts the
+/// volume's status back from what is left. A volume without attachments becomes `available`.
+pub async fn force_detach(state: &VolumeService, ctx: &RequestContext, v: &Volume, attachment_id: Option<&str>) -> Result<(), ApiError> {
+    let existing = attachments::of_volume(&state.db, &v.id).await?;
+    let chosen = match attachment_id {
+        Some(id) => match existing.iter().find(|a| a.id == id) {
+            Some(a) => Some(a.clone()),
+            None if attachments::get(&state.db, id).await?.is_some() => {
+                return Err(ApiError::bad_request("Invalid input received: Mismatched volume and attachment"));
+            }
+            None => {
+                return Err(ApiError::not_found(format!(
+                    "Volume attachment could not be found with filter: attachment_id = {id}."
+                )))
+            }
+        },
+        None => match existing.as_slice() {
+            [] => None,
+            [only] => Some(only.clone()),
+            _ => {
+                return Err(ApiError::bad_request(
+                    "Invalid volume: Detach volume failed: More than one attachment, but no attachment_id provided.",
+                ))
+            }
+        },
+    };
+    match chosen {
+        Some(a) => {
+            deletion_allowed(ctx, &a);
+            if a.connector.as_ref().is_some_and(|c| c.as_object().is_some_and(|o| !o.is_empty())) {
+                disconnect(state, ctx, v, &a).await?;
+            }
+            finish_detach(state, &v.id, &a.id).await?;
+            tracing::info!("Force detached attachment {} of volume {}", a.id, v.id);
+        }
+        None => {
+            let changes = volumes::Changes {
+                status: Some(vol_states::AVAILABLE.into()),
+                attach_status: Some(attach::DETACHED.into()),
+                ..Default::default()
+            };
+            volumes::update_if(&state.db, &v.id, &[], &changes).await?;
+            tracing::info!("Force detach of volume {}: it had no attachments", v.id);
+        }
+    }
+    Ok(())
+}

@@ -468,3 +468,69 @@ async fn legacy_attach_actions_walk_cinder_transitions() {
         "Invalid volume: The volume connection cannot be initialized in maintenance mode."
     );
 }
+
+/// `os-force_detach` (admins): a volume reset to `error` with an attachment is detached and
+/// becomes `available`; an attachment of another volume or an unknown one is refused.
+#[tokio::test]
+async fn force_detach_a_volume_in_error() {
+    let cloud = Cloud::with_backends().await;
+    let (_, _, member) = cloud.member("fay").await;
+    let vol = cloud.volume(&member, json!({"volume": {"size": 1}})).await;
+    let attached = act(
+        &cloud,
+        &member,
+        &vol,
+        json!({"os-attach": {"instance_uuid": SERVER_A, "mountpoint": "/dev/vdb"}}),
+    )
+    .await;
+    assert_eq!(attached.status, StatusCode::ACCEPTED, "{}", attached.body);
+    let v = volume_of(&cloud, &cloud.admin, &vol).await;
+    assert_eq!(v["status"], "in-use");
+    let attachment_id = v["attachments"][0]["attachment_id"]
+        .as_str()
+        .expect("attachment")
+        .to_string();
+    let reset = act(
+        &cloud,
+        &cloud.admin,
+        &vol,
+        json!({"os-reset_status": {"status": "error"}}),
+    )
+    .await;
+    assert_eq!(reset.status, StatusCode::ACCEPTED);
+    let refused = act(
+        &cloud,
+        &member,
+        &vol,
+        json!({"os-force_detach": {"attachment_id": attachment_id, "connector": null}}),
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let unknown = act(
+        &cloud,
+        &cloud.admin,
+        &vol,
+        json!({"os-force_detach": {"attachment_id": "00000000-0000-0000-0000-000000000000"}}),
+    )
+    .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    let bad = act(
+        &cloud,
+        &cloud.admin,
+        &vol,
+        json!({"os-force_detach": {"attachment_id": 5}}),
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    let done = act(
+        &cloud,
+        &cloud.admin,
+        &vol,
+        json!({"os-force_detach": {"attachment_id": attachment_id, "connector": null}}),
+    )
+    .await;
+    assert_eq!(done.status, StatusCode::ACCEPTED, "{}", done.body);
+    let v = volume_of(&cloud, &cloud.admin, &vol).await;
+    assert_eq!(v["status"], "available");
+    assert_eq!(v["attachments"], json!([]));
+}

@@ -339,3 +339,97 @@ async fn a_backend_that_cannot_work_is_left_out() {
         .await;
     assert_eq!(list.body["services"].as_array().map(Vec::len), Some(1));
 }
+
+/// `?host=` takes Cinder's host match (a host names its backends, a backend its pools);
+/// freeze/thaw need a volume service on the host (400 otherwise, as Cinder).
+#[tokio::test]
+async fn services_by_host_and_freeze_thaw() {
+    let cloud = Cloud::with_backends().await;
+    let names = |body: &serde_json::Value| {
+        let mut v: Vec<String> = body["services"]
+            .as_array()
+            .expect("services")
+            .iter()
+            .map(|s| {
+                format!(
+                    "{} {}",
+                    s["binary"].as_str().unwrap_or(""),
+                    s["host"].as_str().unwrap_or("")
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let by_host = cloud
+        .call(
+            Method::GET,
+            "/v3/os-services?host=node1",
+            &cloud.admin,
+            None,
+        )
+        .await;
+    assert_eq!(
+        names(&by_host.body),
+        [
+            "cinder-scheduler node1",
+            "cinder-volume node1@fake-1",
+            "cinder-volume node1@fake-2"
+        ]
+    );
+    let by_backend = cloud
+        .call(
+            Method::GET,
+            "/v3/os-services?host=node1@fake-1&binary=cinder-volume",
+            &cloud.admin,
+            None,
+        )
+        .await;
+    assert_eq!(names(&by_backend.body), ["cinder-volume node1@fake-1"]);
+    let none = cloud
+        .call(Method::GET, "/v3/os-services?host=node", &cloud.admin, None)
+        .await;
+    assert_eq!(none.body["services"], json!([]));
+    for action in ["freeze", "thaw"] {
+        let bad = cloud
+            .call(
+                Method::PUT,
+                &format!("/v3/os-services/{action}"),
+                &cloud.admin,
+                Some(json!({"host": "invalid_host"})),
+            )
+            .await;
+        assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+        assert_eq!(
+            bad.body["badRequest"]["message"],
+            "No service found with host=invalid_host"
+        );
+        let missing = cloud
+            .call(
+                Method::PUT,
+                &format!("/v3/os-services/{action}"),
+                &cloud.admin,
+                Some(json!({})),
+            )
+            .await;
+        assert_eq!(missing.status, StatusCode::BAD_REQUEST);
+    }
+    let froze = cloud
+        .call(
+            Method::PUT,
+            "/v3/os-services/freeze",
+            &cloud.admin,
+            Some(json!({"host": "node1@fake-1"})),
+        )
+        .await;
+    assert_eq!(froze.status, StatusCode::OK);
+    let thawed = cloud
+        .call(
+            Method::PUT,
+            "/v3/os-services/thaw",
+            &cloud.admin,
+            Some(json!({"host": "node1"})),
+        )
+        .await;
+    assert_eq!(thawed.status, StatusCode::OK);
+}

@@ -241,3 +241,84 @@ async fn in_use_volumes_need_force_before_3_66() {
     assert_eq!(forced_delete.status, StatusCode::ACCEPTED);
     cloud.wait_gone(&format!("/v3/snapshots/{sid}")).await;
 }
+
+/// `os-update_snapshot_status`: Cinder's allowed transitions (creating → available/error,
+/// deleting → error_deleting) and its integer-percentage `progress`.
+#[tokio::test]
+async fn update_snapshot_status() {
+    let cloud = Cloud::with_backends().await;
+    let (_, _, member) = cloud.member("una").await;
+    let vol = cloud.volume(&member, json!({"volume": {"size": 1}})).await;
+    let snap = cloud
+        .call(
+            Method::POST,
+            "/v3/snapshots",
+            &member,
+            Some(json!({"snapshot": {"volume_id": vol}})),
+        )
+        .await;
+    let id = snap.body["snapshot"]["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    cloud.wait_snapshot(&id, "available").await;
+    let action = format!("/v3/snapshots/{id}/action");
+    let upd = |status: &str, progress: &str| json!({"os-update_snapshot_status": {"status": status, "progress": progress}});
+    let not_now = cloud
+        .call(Method::POST, &action, &member, Some(upd("error", "80%")))
+        .await;
+    assert_eq!(not_now.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        not_now.body["badRequest"]["message"],
+        "Snapshot status available not allowed for update_snapshot_status"
+    );
+    let reset = cloud
+        .call(
+            Method::POST,
+            &action,
+            &cloud.admin,
+            Some(json!({"os-reset_status": {"status": "creating"}})),
+        )
+        .await;
+    assert_eq!(reset.status, StatusCode::ACCEPTED);
+    let wrong = cloud
+        .call(Method::POST, &action, &member, Some(upd("deleting", "80%")))
+        .await;
+    assert_eq!(
+        wrong.body["badRequest"]["message"],
+        "Provided snapshot status deleting not allowed for snapshot with status creating."
+    );
+    let bad_progress = cloud
+        .call(Method::POST, &action, &member, Some(upd("error", "180%")))
+        .await;
+    assert_eq!(
+        bad_progress.body["badRequest"]["message"],
+        "progress must be an integer percentage"
+    );
+    let missing = cloud
+        .call(
+            Method::POST,
+            &action,
+            &member,
+            Some(json!({"os-update_snapshot_status": {}})),
+        )
+        .await;
+    assert_eq!(missing.status, StatusCode::BAD_REQUEST);
+    let done = cloud
+        .call(Method::POST, &action, &member, Some(upd("error", "80%")))
+        .await;
+    assert_eq!(done.status, StatusCode::ACCEPTED, "{}", done.body);
+    let shown = cloud
+        .call(
+            Method::GET,
+            &format!("/v3/snapshots/{id}"),
+            &cloud.admin,
+            None,
+        )
+        .await;
+    assert_eq!(shown.body["snapshot"]["status"], "error");
+    assert_eq!(
+        shown.body["snapshot"]["os-extended-snapshot-attributes:progress"],
+        "80%"
+    );
+}
