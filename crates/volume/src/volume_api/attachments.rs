@@ -578,16 +578,6 @@ pub fn volume_view_entries(ctx: &RequestContext, list: &[Attachment]) -> Vec<Val
         .collect()
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn or_str_and_hostnames() {
-        assert_eq!(super::or_str(&["available"]), "available");
-        assert_eq!(super::or_str(&["available", "in-use", "downloading"]), "available, in-use or downloading");
-        assert_eq!(super::sanitize_hostname("My_Host.example "), "my-host.example");
-    }
-}
-
 /// `os-force_detach` (admins): ends the named attachment (or the volume's only one) whatever
 /// the volume's status — its backend connection first when it has a connector — and puts the
 /// volume's status back from what is left. A volume without attachments becomes `available`.
@@ -635,4 +625,14 @@ pub async fn force_detach(state: &VolumeService, ctx: &RequestContext, v: &Volum
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn or_str_and_hostnames() {
+        assert_eq!(super::or_str(&["available"]), "available");
+        assert_eq!(super::or_str(&["available", "in-use", "downloading"]), "available, in-use or downloading");
+        assert_eq!(super::sanitize_hostname("My_Host.example "), "my-host.example");
+    }
 }
