@@ -16,6 +16,7 @@ pub mod query;
 pub mod quota_sets;
 pub mod services;
 pub mod snapshots;
+pub mod transfers;
 pub mod type_access;
 pub mod type_encryption;
 pub mod type_extra_specs;
@@ -53,6 +54,7 @@ pub fn router(state: State, validator: SharedValidator, identity_url: &str) -> R
         .merge(type_extra_specs::routes())
         .merge(type_access::routes())
         .merge(type_encryption::routes())
+        .merge(transfers::routes())
         .merge(volumes::routes())
         .merge(volume_actions::routes())
         .merge(volume_metadata::routes())

@@ -12,6 +12,7 @@ pub mod quotas;
 pub mod schema;
 pub mod services;
 pub mod snapshots;
+pub mod transfers;
 pub mod types;
 pub mod volumes;
 

@@ -55,6 +55,13 @@ pub const MIGRATIONS: &[Migration] = &[Migration {
     statements: &[
         "CREATE TABLE encryption (volume_type_id VARCHAR(36) PRIMARY KEY, encryption_id VARCHAR(36) NOT NULL, provider VARCHAR(255) NOT NULL, cipher VARCHAR(255), key_size BIGINT, control_location VARCHAR(255) NOT NULL, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL)",
     ],
+}, Migration {
+    version: 5,
+    name: "transfers",
+    statements: &[
+        "CREATE TABLE transfers (id VARCHAR(36) PRIMARY KEY, volume_id VARCHAR(36) NOT NULL, display_name VARCHAR(255), salt VARCHAR(255) NOT NULL, crypt_hash VARCHAR(255) NOT NULL, source_project_id VARCHAR(255) NOT NULL, destination_project_id VARCHAR(255), accepted BIGINT NOT NULL, no_snapshots BIGINT NOT NULL, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, deleted BIGINT NOT NULL, deleted_at BIGINT)",
+        "CREATE INDEX transfers_volume ON transfers (volume_id)",
+    ],
 }];
 
 #[cfg(test)]

@@ -49,6 +49,42 @@ async fn exercise(connection: String) {
         .await;
     assert_eq!(shown.body["provider"], "luks");
     assert_eq!(shown.body["key_size"], serde_json::Value::Null);
+    // The transfers table (migration 5): offer a volume and cancel.
+    let offered = cloud
+        .volume(&member, json!({"volume": {"size": 1, "name": "offered"}}))
+        .await;
+    let transfer = cloud
+        .call(
+            Method::POST,
+            "/v3/os-volume-transfer",
+            &member,
+            Some(json!({"transfer": {"volume_id": offered, "name": "t"}})),
+        )
+        .await;
+    assert_eq!(transfer.status, StatusCode::ACCEPTED, "{}", transfer.body);
+    let tid = transfer.body["transfer"]["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let cancel = cloud
+        .call(
+            Method::DELETE,
+            &format!("/v3/os-volume-transfer/{tid}"),
+            &member,
+            None,
+        )
+        .await;
+    assert_eq!(cancel.status, StatusCode::ACCEPTED);
+    let removed = cloud
+        .call(
+            Method::DELETE,
+            &format!("/v3/volumes/{offered}"),
+            &member,
+            None,
+        )
+        .await;
+    assert_eq!(removed.status, StatusCode::ACCEPTED, "{}", removed.body);
+    cloud.wait_gone(&format!("/v3/volumes/{offered}")).await;
     let dup = cloud
         .call(
             Method::POST,

@@ -19,6 +19,7 @@ mod qos_specs;
 mod recovery;
 mod services;
 mod snapshots;
+mod transfers;
 mod types;
 mod versions;
 mod volumes;
