@@ -113,6 +113,7 @@ impl Conductor {
             ComputeTaskRequest::LiveMigrateInstance(l) => self.live_migrate_instance(ctx, l).await,
             ComputeTaskRequest::RebuildInstance(r) => self.rebuild_instance(ctx, r).await,
             ComputeTaskRequest::UnshelveInstance(u) => self.unshelve_instance(ctx, u).await,
+            ComputeTaskRequest::DeleteAllocations(d) => allocations::release_logged(self.placement.as_ref(), &d.instance_uuid).await,
         }
     }
 

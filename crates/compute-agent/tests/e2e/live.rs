@@ -127,3 +127,20 @@ async fn evacuate_rebuilds_on_another_host_and_the_source_cleans_up_when_back() 
     assert_eq!(latest_migration(&cloud, &id).await.1, "completed");
     force_down(&cloud, &source, false).await;
 }
+
+#[tokio::test]
+async fn deleting_a_server_on_a_down_host_frees_its_allocations() {
+    // Nova's _local_delete: nobody can cast to the host, so the API deletes the server itself
+    // and its placement allocations must not outlive it.
+    let cloud = Cloud::start(2).await;
+    let id = cloud.boot("stranded", "1").await;
+    let server = cloud.wait_status(&id, "ACTIVE").await;
+    let source = host(&server);
+    cloud.stop_host(if source == "cn-1" { 0 } else { 1 });
+    force_down(&cloud, &source, true).await;
+    assert!(!cloud.allocations(&id).await.is_empty());
+    let r = cloud.call(Method::DELETE, &format!("/v2.1/servers/{id}"), None).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+    cloud.wait_gone(&id).await;
+    cloud.wait_no_allocations(&id).await;
+}

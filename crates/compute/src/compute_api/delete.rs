@@ -8,6 +8,7 @@ use crate::context::RequestContext;
 use crate::db::instance_actions::names;
 use crate::db::instances::{self, Changes, Instance};
 use crate::rpc::compute::{ComputeRequest, InstanceRef};
+use crate::rpc::conductor::{ComputeTaskRequest, DeleteAllocations};
 use crate::states::{task, vm};
 use crate::ComputeService;
 use monostack_common::time::now_micros;
@@ -108,8 +109,8 @@ async fn terminate(svc: &ComputeService, ctx: &RequestContext, instance: &Instan
 }
 
 /// The host is down (or the server is offloaded): delete in the database, as Nova's
-/// `_local_delete` does, letting go of the server's volumes and ports here. Placement
-/// allocations of a down host stay until its agent comes back and finds the server deleted.
+/// `_local_delete` does, letting go of the server's volumes and ports here and of its
+/// placement allocations through the conductor.
 async fn local_delete(svc: &ComputeService, ctx: &RequestContext, instance: &Instance, kind: Kind) -> ApiResult<()> {
     let uuid = &instance.uuid;
     tracing::warn!("server {uuid}: host {:?} is down or gone, deleting from the database", instance.host);
@@ -118,6 +119,10 @@ async fn local_delete(svc: &ComputeService, ctx: &RequestContext, instance: &Ins
             release_volumes(svc, ctx, uuid).await;
             release_ports(svc, ctx, uuid).await;
             instances::destroy(&svc.db, uuid).await?;
+            let request = ComputeTaskRequest::DeleteAllocations(DeleteAllocations { instance_uuid: uuid.clone() });
+            if let Err(e) = crate::rpc::conductor::cast(svc.bus.as_ref(), ctx, request).await {
+                tracing::warn!("[instance: {uuid}] allocations not released: {e}");
+            }
         }
         Kind::Soft => {
             let changes = Changes::new().set("vm_state", vm::SOFT_DELETED).set("task_state", None::<String>).set("terminated_at", now_micros());

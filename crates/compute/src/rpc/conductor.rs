@@ -70,6 +70,14 @@ pub struct UnshelveInstance {
     pub instance_uuid: String,
 }
 
+/// Removes every placement allocation of a server the API deleted itself (its host down or
+/// gone): Nova's API deletes them in `_local_delete`; here the conductor, which holds the
+/// placement client, does.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeleteAllocations {
+    pub instance_uuid: String,
+}
+
 /// Every ComputeTaskAPI method; serialized as `{"method": ..., "args": ...}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "method", content = "args", rename_all = "snake_case")]
@@ -81,6 +89,7 @@ pub enum ComputeTaskRequest {
     LiveMigrateInstance(LiveMigrateInstance),
     RebuildInstance(RebuildInstance),
     UnshelveInstance(UnshelveInstance),
+    DeleteAllocations(DeleteAllocations),
 }
 
 /// Casts `request` to any conductor.
