@@ -179,7 +179,7 @@ async fn listing(state: State, ctx: RequestContext, mv: Microversion, uri: &http
             invalid.join(",")
         )));
     }
-    let all_tenants = ctx.is_admin && query::get(&pairs, "all_tenants").is_some_and(|v| query::parse_bool("all_tenants", v).unwrap_or(true));
+    let all_tenants = query::all_tenants(&ctx, &pairs);
     let project = match query::get(&pairs, "project_id") {
         Some(p) if ctx.is_admin => Some(p.to_string()),
         _ if all_tenants => None,

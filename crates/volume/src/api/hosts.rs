@@ -40,12 +40,6 @@ async fn index(S(state): S<State>, Caller(ctx): Caller, OriginalUri(uri): Origin
     Ok(Json(json!({"hosts": hosts})))
 }
 
-/// Whether a volume's `host@backend#pool` is on `host` (`host`, `host@backend` or with a pool).
-fn on_host(volume_host: &str, host: &str) -> bool {
-    volume_host == host
-        || volume_host.strip_prefix(host).is_some_and(|rest| rest.starts_with('#') || (!host.contains('@') && rest.starts_with('@')))
-}
-
 /// `(count, GiB)` as the strings Cinder shows.
 fn usage(sizes: impl Iterator<Item = i64>) -> (String, String) {
     let (count, total) = sizes.fold((0_i64, 0_i64), |(n, sum), size| (n + 1, sum + size));
@@ -72,7 +66,7 @@ async fn show(S(state): S<State>, Caller(ctx): Caller, Path(host): Path<String>)
     let vols: Vec<_> = volumes::list(&state.db, None)
         .await?
         .into_iter()
-        .filter(|v| v.host.as_deref().is_some_and(|h| on_host(h, &host)))
+        .filter(|v| v.host.as_deref().is_some_and(|h| super::services::host_matches(&host, h)))
         .collect();
     let on_this_host: BTreeSet<&str> = vols.iter().map(|v| v.id.as_str()).collect();
     let snaps: Vec<_> = snapshots::list(&state.db, None).await?.into_iter().filter(|s| on_this_host.contains(s.volume_id.as_str())).collect();
@@ -91,14 +85,14 @@ async fn show(S(state): S<State>, Caller(ctx): Caller, Path(host): Path<String>)
 
 #[cfg(test)]
 mod tests {
-    use super::on_host;
+    use super::super::services::host_matches;
 
     #[test]
     fn volume_hosts_match_with_backend_and_pool() {
-        assert!(on_host("node@file-1#file-1", "node@file-1"));
-        assert!(on_host("node@file-1", "node@file-1"));
-        assert!(on_host("node@file-1#pool", "node"));
-        assert!(!on_host("node@file-2#pool", "node@file-1"));
-        assert!(!on_host("node2@file-1", "node"));
+        assert!(host_matches("node@file-1", "node@file-1#file-1"));
+        assert!(host_matches("node@file-1", "node@file-1"));
+        assert!(host_matches("node", "node@file-1#pool"));
+        assert!(!host_matches("node@file-1", "node@file-2#pool"));
+        assert!(!host_matches("node", "node2@file-1"));
     }
 }

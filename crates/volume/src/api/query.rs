@@ -33,6 +33,12 @@ pub fn parse_bool(name: &str, value: &str) -> ApiResult<bool> {
     }
 }
 
+/// Whether an admin asked for every project's resources (`all_tenants`, any value but a
+/// false one, as Cinder's `bool_from_string` with a non-strict default).
+pub fn all_tenants(ctx: &crate::context::RequestContext, pairs: &[(String, String)]) -> bool {
+    ctx.is_admin && get(pairs, "all_tenants").is_some_and(|v| parse_bool("all_tenants", v).unwrap_or(true))
+}
+
 /// One sort key and whether it sorts descending.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SortKey {

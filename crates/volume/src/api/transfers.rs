@@ -92,13 +92,7 @@ async fn listing(
 ) -> ApiResult<Vec<Transfer>> {
     state.authorize("volume:get_all_transfers", &own_target(ctx), ctx)?;
     let pairs = super::query::pairs(uri.query());
-    let all = ctx.is_admin
-        && super::query::get(&pairs, "all_tenants").is_some_and(|v| {
-            !matches!(
-                v.to_ascii_lowercase().as_str(),
-                "0" | "false" | "f" | "no" | "n" | "off"
-            )
-        });
+    let all = super::query::all_tenants(ctx, &pairs);
     db::list(&state.db, if all { None } else { Some(ctx.project_id()) }).await
 }
 
