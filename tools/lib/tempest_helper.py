@@ -131,23 +131,27 @@ TEMPEST_PUBLIC_NETWORK = "tempest-public"
 TEMPEST_PUBLIC_CIDR = "172.24.4.0/24"
 
 
-def _public_network(network_url, token):
-    """The id of the external network TEMPEST_PUBLIC_NETWORK, made with its subnet if missing."""
-    found = _get_json(network_url + "/v2.0/networks?name=" + urllib.request.quote(TEMPEST_PUBLIC_NETWORK), token)
+def _network_with_subnet(network_url, token, network, subnet, usable=lambda net: True):
+    """The id of the network named network["name"] that has a subnet (and passes `usable`),
+    made with `network` and then `subnet` (its network_id filled in) when there is none."""
+    name = network["name"]
+    found = _get_json(network_url + "/v2.0/networks?name=" + urllib.request.quote(name), token)
     for net in found.get("networks", []):
-        if net.get("router:external") and net.get("subnets"):
+        if net.get("subnets") and usable(net):
             return net["id"]
     headers = {"X-Auth-Token": token}
-    _, body = _post_json(network_url + "/v2.0/networks", {"network": {
+    _, body = _post_json(network_url + "/v2.0/networks", {"network": network}, headers)
+    net_id = body["network"]["id"]
+    _post_json(network_url + "/v2.0/subnets", {"subnet": dict(subnet, name=name + "-subnet", network_id=net_id, ip_version=4)}, headers)
+    return net_id
+
+
+def _public_network(network_url, token):
+    """The id of the external network TEMPEST_PUBLIC_NETWORK, made with its subnet if missing."""
+    return _network_with_subnet(network_url, token, {
         "name": TEMPEST_PUBLIC_NETWORK, "router:external": True,
         "provider:network_type": "flat", "provider:physical_network": "tempest-public",
-    }}, headers)
-    net_id = body["network"]["id"]
-    _post_json(network_url + "/v2.0/subnets", {"subnet": {
-        "name": TEMPEST_PUBLIC_NETWORK + "-subnet", "network_id": net_id, "ip_version": 4,
-        "cidr": TEMPEST_PUBLIC_CIDR, "enable_dhcp": False,
-    }}, headers)
-    return net_id
+    }, {"cidr": TEMPEST_PUBLIC_CIDR, "enable_dhcp": False}, usable=lambda net: net.get("router:external"))
 
 
 # The network Tempest's servers boot on ([compute] fixed_network_name): shared, so that every
@@ -158,17 +162,8 @@ TEMPEST_SERVER_CIDR = "10.99.0.0/20"
 
 def _server_network(network_url, token):
     """The name of the shared network TEMPEST_SERVER_NETWORK, made with its subnet if missing."""
-    found = _get_json(network_url + "/v2.0/networks?name=" + urllib.request.quote(TEMPEST_SERVER_NETWORK), token)
-    if any(net.get("subnets") for net in found.get("networks", [])):
-        return TEMPEST_SERVER_NETWORK
-    headers = {"X-Auth-Token": token}
-    _, body = _post_json(network_url + "/v2.0/networks", {"network": {
-        "name": TEMPEST_SERVER_NETWORK, "shared": True,
-    }}, headers)
-    _post_json(network_url + "/v2.0/subnets", {"subnet": {
-        "name": TEMPEST_SERVER_NETWORK + "-subnet", "network_id": body["network"]["id"],
-        "ip_version": 4, "cidr": TEMPEST_SERVER_CIDR,
-    }}, headers)
+    _network_with_subnet(network_url, token, {"name": TEMPEST_SERVER_NETWORK, "shared": True},
+                         {"cidr": TEMPEST_SERVER_CIDR})
     return TEMPEST_SERVER_NETWORK
 
 
