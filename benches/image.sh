@@ -82,23 +82,6 @@ fi
 # --- helpers ----------------------------------------------------------------------------
 kib() { awk -v k="$1:" '$1 == k {print $2}' "/proc/$2/status" 2>/dev/null || true; } # kib FIELD PID
 mib() { awk -v k="$1" 'BEGIN {printf "%.1f", k / 1024}'; }                        # mib KIB
-now_ns() { date +%s%N; }
-mb_per_s() { awk -v b="$1" -v ns="$2" 'BEGIN {printf "%.0f", b / 1e6 / (ns / 1e9)}'; } # BYTES NS
-percent() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.0f", 100 * a / b}'; }
-
-# evict FILE: writes FILE back and empties the page cache of it, so that the next read comes
-# from the disk. As root the whole page cache is dropped (/proc/sys/vm/drop_caches), the only
-# way that is reliably cold; otherwise FILE's pages are dropped with posix_fadvise(DONTNEED)
-# through dd, which the kernel may honour only in part.
-evict() {
-    sync "$1"
-    if [ -w /proc/sys/vm/drop_caches ]; then
-        echo 1 >/proc/sys/vm/drop_caches
-    else
-        dd if="$1" iflag=nocache count=0 status=none
-    fi
-}
-
 # median_of_3 CMD...: runs CMD (which prints MB/s) three times; prints the median.
 median_of_3() {
     local runs=() v

@@ -1,5 +1,6 @@
-# Shared by the benchmarks in benches/: a cloud to measure, and an admin token for it. Source
-# it after tools/lib/common.sh, with TMP set to a scratch directory.
+# Shared by the benchmarks in benches/: a cloud to measure, an admin token for it, wrk's figures,
+# throughput and a cold page cache. Source it after tools/lib/common.sh, with TMP set to a
+# scratch directory.
 # shellcheck shell=bash disable=SC2034  # the variables set here are for the sourcing script
 
 # bench_cloud [--own] [NAME=VALUE...]: uses the cloud answering on the identity port, or builds
@@ -94,4 +95,22 @@ wrk_figures() {
     non2xx=$(awk '/Non-2xx or 3xx responses:/ {print $NF}' "$out")
     sockerr=$(awk '/Socket errors:/ {s = 0; for (i = 1; i <= NF; i++) if ($i ~ /^[0-9]+,?$/) s += $i; print s}' "$out")
     WRK_FAILED=$((${non2xx:-0} + ${sockerr:-0}))
+}
+
+# --- throughput against the disk (image.sh, volume.sh) ---------------------------------
+now_ns() { date +%s%N; }
+mb_per_s() { awk -v b="$1" -v ns="$2" 'BEGIN {printf "%.0f", b / 1e6 / (ns / 1e9)}'; } # BYTES NS
+percent() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.0f", 100 * a / b}'; }
+
+# evict FILE: writes FILE back and empties the page cache of it, so that the next read comes
+# from the disk. As root the whole page cache is dropped (/proc/sys/vm/drop_caches), the only
+# way that is reliably cold; otherwise FILE's pages are dropped with posix_fadvise(DONTNEED)
+# through dd, which the kernel may honour only in part.
+evict() {
+    sync "$1"
+    if [ -w /proc/sys/vm/drop_caches ]; then
+        echo 1 >/proc/sys/vm/drop_caches
+    else
+        dd if="$1" iflag=nocache count=0 status=none
+    fi
 }

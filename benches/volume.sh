@@ -94,19 +94,8 @@ IMAGE_URL=${IMAGE_URL%/}
 say "block storage endpoint $VOLUME_URL, image endpoint $IMAGE_URL"
 
 # --- helpers ----------------------------------------------------------------------------
-now_ns() { date +%s%N; }
-ms() { awk -v ns="$1" 'BEGIN {printf "%.0f\n", ns / 1e6}'; }                         # NS
-mb_per_s() { awk -v b="$1" -v ns="$2" 'BEGIN {printf "%.0f", b / 1e6 / (ns / 1e9)}'; } # BYTES NS
-percent() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.0f", 100 * a / b}'; }
+ms() { awk -v ns="$1" 'BEGIN {printf "%.0f\n", ns / 1e6}'; } # NS
 median() { sort -n | awk '{v[NR] = $1} END {if (NR % 2) print v[(NR + 1) / 2]; else printf "%.0f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
-evict() { # evict FILE: from a cold page cache next time (see benches/image.sh)
-    sync "$1"
-    if [ -w /proc/sys/vm/drop_caches ]; then
-        echo 1 >/proc/sys/vm/drop_caches
-    else
-        dd if="$1" iflag=nocache count=0 status=none
-    fi
-}
 # api METHOD PATH [BODY]: a JSON call to the block storage API at 3.47; the body goes to
 # $TMP/out.json, the status is printed.
 api() {
